@@ -1,0 +1,537 @@
+"""NWEA MAP Growth Comprehensive Data File: ``AssessmentResults.csv`` and ``StudentsBySchool.csv``.
+
+Students are upserted by StudentID; each test becomes the result of the district's "MAP Growth"
+assessment for its subject and term. A student with several tests for one subject in one term
+keeps one, the way NWEA does: the growth-measure test first, then the lowest standard error.
+docs/imports.md lists every column used and how values are mapped.
+"""
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from data_tracking.models import GRADES, Student, Subject
+from teams.models import School
+
+from .common import (
+    CsvFormatError,
+    ImportRefused,
+    ImportReport,
+    gc_paused,
+    header_key,
+    iter_csv,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_school_year,
+)
+from .results import (
+    CHUNK_SIZE,
+    WINDOW_ORDER,
+    Assessments,
+    ResultRow,
+    ResultWriter,
+    chunked,
+    find_students,
+    level_for_score,
+)
+
+ASSESSMENT_NAME = "MAP Growth"
+RESULTS_FILE = "AssessmentResults.csv"
+STUDENTS_FILE = "StudentsBySchool.csv"
+
+RESULT_COLUMNS = (
+    "TermName",
+    "StudentID",
+    "Discipline",
+    "MeasurementScale",
+    "GrowthMeasureYN",
+    "TestStartDate",
+    "TestRITScore",
+    "TestStandardError",
+    "TestPercentile",
+)
+REQUIRED_RESULT_COLUMNS = ("TermName", "StudentID", "TestRITScore")  # and a subject column
+STUDENT_COLUMNS = (
+    "TermName",
+    "SchoolName",
+    "StudentLastName",
+    "StudentFirstName",
+    "StudentID",
+    "StudentDateOfBirth",
+    "StudentEthnicGroup",
+    "StudentGender",
+    "Grade",
+)
+REQUIRED_STUDENT_COLUMNS = (
+    "SchoolName",
+    "StudentLastName",
+    "StudentFirstName",
+    "StudentID",
+    "Grade",
+)
+
+DISCIPLINES = {
+    "mathematics": Subject.MATH,
+    "math": Subject.MATH,
+    "reading": Subject.READING,
+    "language usage": Subject.LANGUAGE,
+    "language": Subject.LANGUAGE,
+    "science": Subject.SCIENCE,
+    "general science": Subject.SCIENCE,
+}
+Ethnicity = Student.Ethnicity
+# NWEA's ethnic groups (and the spellings districts' own exports use) → Student.Ethnicity.
+DISCIPLINE_HINT = "Mathematics, Reading, Language Usage or Science"
+ETHNIC_GROUPS = {
+    "american indian or alaska native": Ethnicity.AMERICAN_INDIAN,
+    "american indian or alaskan native": Ethnicity.AMERICAN_INDIAN,
+    "asian": Ethnicity.ASIAN,
+    "black or african american": Ethnicity.BLACK,
+    "black": Ethnicity.BLACK,
+    "hispanic or latino": Ethnicity.HISPANIC,
+    "hispanic": Ethnicity.HISPANIC,
+    "native hawaiian or other pacific islander": Ethnicity.PACIFIC_ISLANDER,
+    "pacific islander": Ethnicity.PACIFIC_ISLANDER,
+    "white": Ethnicity.WHITE,
+    "multi-ethnic": Ethnicity.MULTIRACIAL,
+    "multiethnic": Ethnicity.MULTIRACIAL,
+    "multiracial": Ethnicity.MULTIRACIAL,
+    "two or more races": Ethnicity.MULTIRACIAL,
+    "not specified or other": Ethnicity.UNKNOWN,
+    "": Ethnicity.UNKNOWN,
+}
+GENDERS = {
+    "f": Student.Gender.FEMALE,
+    "female": Student.Gender.FEMALE,
+    "m": Student.Gender.MALE,
+    "male": Student.Gender.MALE,
+    "x": Student.Gender.NONBINARY,
+    "non-binary": Student.Gender.NONBINARY,
+    "nonbinary": Student.Gender.NONBINARY,
+    "": Student.Gender.UNKNOWN,
+}
+GRADE_SPELLINGS = {"k": "K", "kg": "K", "0": "K", "pk": "PK", "p": "PK", "prek": "PK", "-1": "PK"}
+TERM_PATTERN = re.compile(r"^(fall|winter|spring|summer)\s+(\S.*)$", re.IGNORECASE)
+SUMMER = 3  # after spring, in NWEA's order of terms
+STUDENT_FIELDS = ["school", "first_name", "last_name", "grade", "birth_date", "gender", "ethnicity"]
+STUDENT_ATTRIBUTES = ["school_id", *STUDENT_FIELDS[1:]]
+WINDOWS_BY_ORDER = {order: window for window, order in WINDOW_ORDER.items()}
+MAX_STUDENT_ID = 64
+MAX_NAME = 100
+
+
+def import_map_cdf(*, source, district, mode="strict", progress=None):
+    """Import a MAP CDF (``source``: file name → bytes, as unpacked from a folder or zip) into
+    ``district``; returns the ImportReport. Without StudentsBySchool.csv the students must already
+    exist. "strict" writes nothing when any row is wrong; "skip" writes the valid rows. A missing
+    file or column raises ImportRefused in either mode."""
+    report = ImportReport()
+    by_name = {name.casefold(): (name, data) for name, data in source.items()}
+    if RESULTS_FILE.casefold() not in by_name:
+        found = ", ".join(sorted(source)) or "nothing"
+        report.error(RESULTS_FILE, 0, "", f"the upload has no {RESULTS_FILE} (it holds: {found})")
+        raise ImportRefused(report)
+
+    readers = {}
+    for canonical, columns, required in (
+        (STUDENTS_FILE, STUDENT_COLUMNS, REQUIRED_STUDENT_COLUMNS),
+        (RESULTS_FILE, RESULT_COLUMNS, REQUIRED_RESULT_COLUMNS),
+    ):
+        if canonical.casefold() in by_name:
+            name, data = by_name[canonical.casefold()]
+            try:
+                header, rows = iter_csv(data)
+            except CsvFormatError as exc:
+                report.error(name, exc.line, "", exc.reason)
+                continue
+            found = _find_columns(name, header, columns, required, report)
+            readers[canonical] = (name, found, rows, data.count(b"\n"))
+    results = readers.get(RESULTS_FILE)
+    if results and "Discipline" not in results[1] and "MeasurementScale" not in results[1]:
+        report.error(results[0], 1, "Discipline", "this required column is missing")
+    if report.errors:
+        raise ImportRefused(report)
+
+    with transaction.atomic(), gc_paused():
+        run = _MapImport(district, strict=mode == "strict", report=report, progress=progress)
+        run.total = sum(reader[3] for reader in readers.values())
+        if STUDENTS_FILE in readers:
+            run.read_students(*readers[STUDENTS_FILE][:3])
+        run.read_results(*readers[RESULTS_FILE][:3])
+        run.check_and_write(results_file=readers[RESULTS_FILE])
+        if report.errors and mode == "strict":
+            raise ImportRefused(report)
+    return report
+
+
+def _find_columns(name, header, wanted, required, report):
+    keys = {header_key(column): column for column in wanted}
+    columns = {}
+    for index, written in enumerate(header):
+        column = keys.get(header_key(written))
+        if column is not None and column not in columns:
+            columns[column] = (index, written)
+    if not header:
+        report.error(name, 0, "", "the file is empty")
+    for column in required:
+        if column not in columns:
+            report.error(name, 1, column, "this required column is missing")
+    return columns
+
+
+@functools.lru_cache(maxsize=64)
+def parse_term(value):
+    """ "Fall 2026-2027" as (school year, window order); ValueError otherwise."""
+    match = TERM_PATTERN.match(" ".join(value.split()))
+    if not match:
+        raise ValueError(f"“{value}” is not a MAP term (expected e.g. Fall 2026-2027)")
+    season = match[1].lower()
+    school_year = parse_school_year(match[2])
+    order = SUMMER if season == "summer" else WINDOW_ORDER[season]
+    return school_year, order
+
+
+def parse_grade(value):
+    """NWEA's grade as one of GRADES: "K", "KG" and "0" are K; "PK", "Pre-K" and "-1" are PK."""
+    key = value.strip().casefold()
+    grade = GRADE_SPELLINGS.get(key) or GRADE_SPELLINGS.get(re.sub(r"[\s\-]", "", key))
+    if grade is None and key.isdigit():
+        grade = str(int(key)) if int(key) else "K"
+    if not key:
+        raise ValueError("required, but blank")
+    if grade not in GRADES:
+        raise ValueError(f"“{value}” is not a grade (expected PK, K or 1 to 12)")
+    return grade
+
+
+@functools.lru_cache(maxsize=4096)
+def _date(value):
+    return parse_date(value)
+
+
+def _subject(discipline, scale):
+    """The subject from Discipline, or from MeasurementScale ("Mathematics: Math K-12")."""
+    if discipline:
+        return DISCIPLINES.get(" ".join(discipline.split()).casefold())
+    prefix = scale.split(":", 1)[0].split(" - ", 1)[0]
+    for name, subject in DISCIPLINES.items():
+        if " ".join(prefix.split()).casefold() == name:
+            return subject
+    return None
+
+
+@dataclass(slots=True)
+class _StudentRow:
+    line: int
+    term: tuple | None
+    school_id: int
+    first_name: str
+    last_name: str
+    grade: str
+    birth_date: object
+    gender: str
+    ethnicity: str
+
+    def values(self):
+        return tuple(getattr(self, name) for name in STUDENT_ATTRIBUTES)
+
+
+@dataclass(slots=True)
+class _Test:
+    line: int
+    local_id: str
+    subject: str
+    school_year: str
+    window: str
+    growth: bool
+    score: object
+    standard_error: object
+    percentile: int | None
+    tested_on: object
+
+    def rank(self):
+        """Lower is kept: the growth-measure test first, then the lowest standard error."""
+        error = math.inf if self.standard_error is None else self.standard_error
+        return (not self.growth, error)
+
+
+class _MapImport:
+    def __init__(self, district, *, strict, report, progress):
+        self.district = district
+        self.strict = strict
+        self.report = report
+        self.progress = progress
+        self.assessments = Assessments(district, scale="RIT")
+        self.newest_term = self.assessments.newest_term()  # before this import adds any
+        self.schools = {
+            school.name.casefold(): school.pk for school in School.objects.filter(district=district)
+        }
+        self.students = {}  # local id → _StudentRow to upsert
+        self.refused_students = set()  # local ids whose StudentsBySchool rows all had problems
+        self.tests = {}  # (local id, subject, school year, window) → _Test kept
+        self.total = self.done = 0
+        report.add("tests set aside as duplicates", 0)
+
+    def _advance(self, rows):
+        self.done += rows
+        if self.progress:
+            self.progress(self.done, max(self.total, self.done))
+
+    def _read(self, name, rows, parse):
+        try:
+            for chunk in chunked(rows):
+                for line, values in chunk:
+                    parse(line, values)
+                self._advance(len(chunk))
+        except CsvFormatError as exc:
+            self.report.error(name, exc.line, "", exc.reason)
+            raise ImportRefused(self.report) from exc
+
+    # StudentsBySchool.csv
+
+    def read_students(self, name, columns, rows):
+        self._read(name, rows, functools.partial(self._student_row, name, columns))
+        self.refused_students -= self.students.keys()
+
+    def _student_row(self, name, columns, line, values):
+        errors_before = len(self.report.errors)
+        value, fail = self._accessors(name, columns, line, values)
+
+        local_id = value("StudentID")
+        if not local_id:
+            fail("StudentID", "required, but blank")
+        elif len(local_id) > MAX_STUDENT_ID:
+            fail("StudentID", f"longer than {MAX_STUDENT_ID} characters")
+        school_name = " ".join(value("SchoolName").split())
+        school_id = self.schools.get(school_name.casefold())
+        if not school_name:
+            fail("SchoolName", "required, but blank")
+        elif school_id is None:
+            fail("SchoolName", f"no school named “{school_name}” in {self.district}")
+        names = {}
+        for column in ("StudentFirstName", "StudentLastName"):
+            names[column] = " ".join(value(column).split())
+            if not names[column]:
+                fail(column, "required, but blank")
+            elif len(names[column]) > MAX_NAME:
+                fail(column, f"longer than {MAX_NAME} characters")
+        grade = term = birth_date = None
+        try:
+            grade = parse_grade(value("Grade"))
+        except ValueError as exc:
+            fail("Grade", str(exc))
+        try:
+            birth_date = _date(value("StudentDateOfBirth"))
+        except ValueError as exc:
+            fail("StudentDateOfBirth", str(exc))
+        if value("TermName"):
+            try:
+                term = parse_term(value("TermName"))
+            except ValueError as exc:
+                fail("TermName", str(exc))
+        if len(self.report.errors) > errors_before:
+            if local_id:
+                self.refused_students.add(local_id)
+            return
+        ethnicity = ETHNIC_GROUPS.get(" ".join(value("StudentEthnicGroup").split()).casefold())
+        if ethnicity is None:
+            self.report.add("ethnic groups not recognised (recorded as not reported)")
+            ethnicity = Ethnicity.UNKNOWN
+        gender = GENDERS.get(value("StudentGender").casefold())
+        if gender is None:
+            self.report.add("genders not recognised (recorded as not reported)")
+            gender = Student.Gender.UNKNOWN
+        row = _StudentRow(
+            line=line,
+            term=term,
+            school_id=school_id,
+            first_name=names["StudentFirstName"],
+            last_name=names["StudentLastName"],
+            grade=grade,
+            birth_date=birth_date,
+            gender=gender,
+            ethnicity=ethnicity,
+        )
+        current = self.students.get(local_id)
+        # A student listed in several terms or schools takes the latest term, then the last line.
+        if current is None or (row.term or ("", -1)) >= (current.term or ("", -1)):
+            self.students[local_id] = row
+
+    # AssessmentResults.csv
+
+    def read_results(self, name, columns, rows):
+        self._read(name, rows, functools.partial(self._result_row, name, columns))
+
+    def _result_row(self, name, columns, line, values):
+        errors_before = len(self.report.errors)
+        value, fail = self._accessors(name, columns, line, values)
+
+        local_id = value("StudentID")
+        if not local_id:
+            fail("StudentID", "required, but blank")
+        term = None
+        try:
+            term = parse_term(value("TermName"))
+        except ValueError as exc:
+            fail("TermName", str(exc))
+        subject = _subject(value("Discipline"), value("MeasurementScale"))
+        if subject is None:
+            column = "Discipline" if "Discipline" in columns else "MeasurementScale"
+            shown = value("Discipline") or value("MeasurementScale")
+            fail(column, f"“{shown}” is not a MAP subject the portal tracks ({DISCIPLINE_HINT})")
+        parsed = {}
+        for column, parse in (
+            ("GrowthMeasureYN", parse_bool),
+            ("TestStartDate", _date),
+            ("TestRITScore", parse_decimal),
+            ("TestStandardError", functools.partial(parse_decimal, max_digits=6)),
+            ("TestPercentile", _percentile),
+        ):
+            try:
+                parsed[column] = parse(value(column))
+            except ValueError as exc:
+                fail(column, str(exc))
+        if "TestRITScore" in parsed and parsed["TestRITScore"] is None:
+            fail("TestRITScore", "required, but blank")
+
+        if len(self.report.errors) > errors_before:
+            return
+        school_year, order = term
+        if order == SUMMER:
+            self.report.add("summer-term tests set aside")
+            return
+        test = _Test(
+            line=line,
+            local_id=local_id,
+            subject=subject,
+            school_year=school_year,
+            window=WINDOWS_BY_ORDER[order],
+            growth=parsed["GrowthMeasureYN"],
+            score=parsed["TestRITScore"],
+            standard_error=parsed["TestStandardError"],
+            percentile=parsed["TestPercentile"],
+            tested_on=parsed["TestStartDate"],
+        )
+        key = (local_id, subject, school_year, test.window)
+        kept = self.tests.get(key)
+        if kept is not None:
+            self.report.add("tests set aside as duplicates")
+            if test.rank() >= kept.rank():  # a tie keeps the earlier line
+                return
+        self.tests[key] = test
+
+    def _accessors(self, name, columns, line, values):
+        def value(column):
+            index = columns[column][0] if column in columns else len(values)
+            return values[index] if index < len(values) else ""
+
+        def fail(column, reason):
+            written = columns[column][1] if column in columns else column
+            self.report.error(name, line, written, reason)
+
+        return value, fail
+
+    # Checking references, then writing
+
+    def check_and_write(self, *, results_file):
+        name, columns = results_file[0], results_file[1]
+        local_ids = self.students.keys() | {key[0] for key in self.tests}
+        stored = find_students(self.district, local_ids, fields=("id", *STUDENT_ATTRIBUTES))
+        known = stored.keys() | self.students.keys()
+        tests = sorted(self.tests.values(), key=lambda test: test.line)
+        for test in tests:
+            if test.local_id not in known:
+                reason = f"no student with id {test.local_id} in {self.district}"
+                if test.local_id in self.refused_students:
+                    reason += f" (their {STUDENTS_FILE} row was not imported)"
+                self.report.error(name, test.line, columns["StudentID"][1], reason)
+        self.report.rows_total = self.done
+        self.report.errors.sort(key=lambda error: (error.file, error.line))
+        if self.strict and self.report.errors:
+            return
+
+        self._write_students(stored)
+        students = find_students(self.district, {test.local_id for test in tests})
+        writer = ResultWriter(
+            self.report, ["score", "level_rank", "percentile", "standard_error", "tested_on"]
+        )
+        for chunk in chunked(test for test in tests if test.local_id in students):
+            rows = []
+            for test in chunk:
+                assessment, levels = self.assessments.get(
+                    ASSESSMENT_NAME, test.subject, test.school_year, test.window
+                )
+                self.assessments.save(assessment, self.report)
+                student = students[test.local_id]
+                rows.append(
+                    ResultRow(
+                        line=test.line,
+                        assessment=assessment,
+                        student_id=student.id,
+                        school_id=student.school_id,
+                        score=test.score,
+                        level_rank=level_for_score(levels, test.score),
+                        percentile=test.percentile,
+                        standard_error=test.standard_error,
+                        tested_on=test.tested_on,
+                    )
+                )
+            writer.write(rows)
+        writer.finish()
+        self.assessments.date_created()
+
+    def _write_students(self, stored):
+        counts = dict.fromkeys(("students created", "students updated", "students unchanged"), 0)
+        changed = []
+        for local_id, row in self.students.items():
+            student = stored.get(local_id)
+            if student is not None:
+                before = tuple(getattr(student, name) for name in STUDENT_ATTRIBUTES)
+                if before == row.values():
+                    counts["students unchanged"] += 1
+                    continue
+                if self.newest_term and row.term and row.term < self.newest_term:
+                    # An older term's grade and school would move the student back in time.
+                    self.report.add("students not updated (from an older term)")
+                    continue
+                counts["students updated"] += 1
+                self.report.schools_touched.add(student.school_id)
+            else:
+                counts["students created"] += 1
+            self.report.schools_touched.add(row.school_id)
+            changed.append(
+                Student(
+                    district=self.district,
+                    local_id=local_id,
+                    school_id=row.school_id,
+                    first_name=row.first_name,
+                    last_name=row.last_name,
+                    grade=row.grade,
+                    birth_date=row.birth_date,
+                    gender=row.gender,
+                    ethnicity=row.ethnicity,
+                )
+            )
+        if self.students:
+            for label, number in counts.items():
+                self.report.add(label, number)
+        if changed:
+            Student.objects.bulk_create(
+                changed,
+                batch_size=CHUNK_SIZE,
+                update_conflicts=True,
+                unique_fields=["district", "local_id"],
+                update_fields=STUDENT_FIELDS,
+            )
+
+
+def _percentile(value):
+    if not value:
+        return None
+    if not value.isdigit() or int(value) > 100:
+        raise ValueError(f"“{value}” is not a percentile (a whole number from 0 to 100)")
+    return int(value)

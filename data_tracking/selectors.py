@@ -1,0 +1,201 @@
+"""Reads for the data pages. Dashboards read compiled snapshots, never raw results; the
+student lists (for people allowed to see students) read results in one query per page."""
+
+from django.db.models import F, OuterRef, Subquery
+
+from .models import (
+    AssessmentResult,
+    DashboardReview,
+    DashboardSnapshot,
+    Section,
+    Student,
+    Subject,
+    Window,
+)
+
+WINDOW_ORDER = [Window.FALL, Window.WINTER, Window.SPRING]
+SUBGROUP_LABELS = {
+    "english_learner": "English learners",
+    "special_education": "Special education",
+    "economically_disadvantaged": "Economically disadvantaged",
+}
+Scope = DashboardSnapshot.Scope
+
+
+def _period_key(snapshot):
+    return (snapshot.school_year, WINDOW_ORDER.index(snapshot.window))
+
+
+class DashboardView:
+    """The school's current school- and grade-scope snapshots, read in one query, and the
+    choices a person can filter them by."""
+
+    def __init__(self, *, school, params):
+        self.snapshots = list(
+            DashboardSnapshot.objects.filter(
+                school=school, is_current=True, scope__in=[Scope.SCHOOL, Scope.GRADE]
+            ).order_by("school_year", "window")
+        )
+        self.subjects = sorted(
+            {s.subject for s in self.snapshots}, key=lambda code: Subject.values.index(code)
+        )
+        self.periods = sorted(
+            {(s.school_year, s.window) for s in self.snapshots},
+            key=lambda p: (p[0], WINDOW_ORDER.index(p[1])),
+        )
+        self.grades = sorted(
+            {s.scope_key for s in self.snapshots if s.scope == Scope.GRADE}, key=_grade_order
+        )
+        self.subject = params.get("subject") if params.get("subject") in self.subjects else None
+        self.subject = self.subject or (self.subjects[0] if self.subjects else None)
+        period = params.get("period", "")
+        periods = {f"{year}:{window}": (year, window) for year, window in self.periods}
+        self.period = periods.get(period) or (self.periods[-1] if self.periods else None)
+        self.grade = params.get("grade") if params.get("grade") in self.grades else ""
+        self.subgroup = params.get("subgroup") if params.get("subgroup") in SUBGROUP_LABELS else ""
+
+    def _scoped(self):
+        scope, key = (Scope.GRADE, self.grade) if self.grade else (Scope.SCHOOL, "")
+        return [
+            s
+            for s in self.snapshots
+            if s.scope == scope and s.scope_key == key and s.subject == self.subject
+        ]
+
+    @property
+    def current(self):
+        if not self.period:
+            return None
+        year, window = self.period
+        return next(
+            (s for s in self._scoped() if (s.school_year, s.window) == (year, window)), None
+        )
+
+    @property
+    def trend(self):
+        return sorted(self._scoped(), key=_period_key)
+
+    @property
+    def grade_rows(self):
+        if not self.period:
+            return []
+        year, window = self.period
+        rows = [
+            s
+            for s in self.snapshots
+            if s.scope == Scope.GRADE
+            and s.subject == self.subject
+            and (s.school_year, s.window) == (year, window)
+        ]
+        return sorted(rows, key=lambda s: _grade_order(s.scope_key))
+
+    @property
+    def subgroup_rows(self):
+        current = self.current
+        if current is None:
+            return []
+        return [
+            {"flag": flag, "label": label, **current.metrics.get("subgroups", {}).get(flag, {})}
+            for flag, label in SUBGROUP_LABELS.items()
+        ]
+
+
+def _grade_order(grade):
+    order = ["PK", "K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
+    return order.index(grade) if grade in order else len(order)
+
+
+def section_snapshots(*, sections, subject, school_year, window):
+    """Current section snapshots keyed by section id, in one query."""
+    snapshots = DashboardSnapshot.objects.filter(
+        scope=Scope.SECTION,
+        is_current=True,
+        scope_key__in=[str(section.pk) for section in sections],
+        subject=subject,
+        school_year=school_year,
+        window=window,
+    )
+    return {int(snapshot.scope_key): snapshot for snapshot in snapshots}
+
+
+def grade_sections(*, school, grade, subject):
+    return Section.objects.filter(school=school, grade=grade, subject=subject).select_related(
+        "teacher__user"
+    )
+
+
+def student_results(*, students, subject, school_year, window, previous=None):
+    """Students with their score and level in the window (and the previous window's score when
+    given), lowest first so the students who need help come first. One query."""
+
+    def result_in(year, win, field):
+        return Subquery(
+            AssessmentResult.objects.filter(
+                student=OuterRef("pk"),
+                assessment__subject=subject,
+                assessment__school_year=year,
+                assessment__window=win,
+            )
+            .order_by("-tested_on", "-pk")
+            .values(field)[:1]
+        )
+
+    rows = students.annotate(
+        score=result_in(school_year, window, "score"),
+        level_rank=result_in(school_year, window, "level_rank"),
+    )
+    if previous:
+        rows = rows.annotate(previous_score=result_in(*previous, "score")).annotate(
+            change=F("score") - F("previous_score")
+        )
+    return rows.filter(score__isnull=False).order_by("score", "last_name", "first_name")
+
+
+def previous_period(school_year, window):
+    index = WINDOW_ORDER.index(window)
+    if index == 0:
+        return None
+    return (school_year, WINDOW_ORDER[index - 1])
+
+
+def grade_students(*, school, grade):
+    return Student.objects.filter(school=school, grade=grade)
+
+
+def snapshots_new_since_review(*, schools, reviewer):
+    """Current school-scope snapshots compiled after this person's last review of that school."""
+    last_review = (
+        DashboardReview.objects.filter(reviewer=reviewer, snapshot__school=OuterRef("school"))
+        .order_by("-reviewed_at")
+        .values("reviewed_at")[:1]
+    )
+    return (
+        DashboardSnapshot.objects.filter(school__in=schools, is_current=True, scope=Scope.SCHOOL)
+        .annotate(last_reviewed=Subquery(last_review))
+        .select_related("school")
+        .order_by("-compiled_at")
+    )
+
+
+def chart_data(view):
+    """What the charts draw, from the same snapshots the tables show."""
+    current = view.current
+    if current is None:
+        return {}
+    levels = current.metrics.get("levels", {})
+    return {
+        "trend": {
+            "labels": [f"{s.get_window_display()} {s.school_year}" for s in view.trend],
+            "mean": [s.metrics.get("mean_score") for s in view.trend],
+            "proficient": [s.metrics.get("percent_proficient") for s in view.trend],
+        },
+        "levels": {
+            "labels": [level["label"] for level in levels.values()],
+            "counts": [level["count"] for level in levels.values()],
+        },
+        "gaps": {
+            "labels": [row["label"] for row in view.subgroup_rows],
+            "group": [row.get("group", {}).get("percent_proficient") for row in view.subgroup_rows],
+            "rest": [row.get("rest", {}).get("percent_proficient") for row in view.subgroup_rows],
+        },
+    }

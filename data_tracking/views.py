@@ -1,0 +1,246 @@
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from teams import permissions as team_permissions
+
+from . import permissions, selectors, services
+from .forms import ImportForm, ReviewForm
+from .models import DashboardSnapshot, ImportBatch, StudentAccessLog, Subject
+
+TEMPLATE_CSV = services.RESULTS_TEMPLATE_PATH
+
+
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    districts = permissions.import_districts(request.user)
+    if not districts.exists():
+        raise PermissionDenied("Imports are for administrators and principals.")
+    form = ImportForm(request.POST or None, request.FILES or None, districts=districts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.import_batch_create(uploaded_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"“{batch.original_name}” is queued for import.")
+            return redirect("data_tracking:import_detail", pk=batch.pk)
+    page = Paginator(permissions.visible_imports(request.user), 20).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "data_tracking/import_list.html", {"form": form, "page": page})
+
+
+def import_detail(request, pk):
+    batch = get_object_or_404(permissions.visible_imports(request.user), pk=pk)
+    template = (
+        "data_tracking/_import_status.html" if request.htmx else "data_tracking/import_detail.html"
+    )
+    return render(request, template, {"batch": batch, "Status": ImportBatch.Status})
+
+
+def results_template(request):
+    """The plain-CSV template, with its documented columns and example rows."""
+    return FileResponse(
+        open(TEMPLATE_CSV, "rb"), as_attachment=True, filename="assessment_results_template.csv"
+    )
+
+
+# --- Dashboards ---------------------------------------------------------------------------------
+
+
+def _csv_response(filename, header, rows):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+def _log_student_access(request, school, students):
+    StudentAccessLog.objects.create(
+        user=request.user,
+        school=school,
+        path=request.get_full_path()[:300],
+        student_ids=[student.pk for student in students],
+    )
+
+
+def school_dashboard(request, slug):
+    school = permissions.get_school_for_dashboard(request.user, slug)
+    view = selectors.DashboardView(school=school, params=request.GET)
+    if request.GET.get("format") == "csv":
+        rows = [
+            (
+                s.school_year,
+                s.get_window_display(),
+                s.metrics.get("tested"),
+                s.metrics.get("mean_score"),
+                s.metrics.get("percent_proficient"),
+            )
+            for s in view.trend
+        ]
+        header = ["school_year", "window", "tested", "mean_score", "percent_proficient"]
+        return _csv_response(f"{school.slug}-{view.subject}-trend.csv", header, rows)
+    return render(
+        request,
+        "data_tracking/school_dashboard.html",
+        {
+            "school": school,
+            "view": view,
+            "can_see_students": permissions.can_see_students(request.user, school),
+            "chart_data": selectors.chart_data(view),
+            "Subject": Subject,
+        },
+    )
+
+
+def grade_dashboard(request, slug, grade):
+    school = permissions.get_school_for_dashboard(request.user, slug)
+    view = selectors.DashboardView(school=school, params={**request.GET.dict(), "grade": grade})
+    if view.grade != grade or view.period is None:
+        raise Http404("No compiled data for this grade yet.")
+    year, window = view.period
+    sections = list(selectors.grade_sections(school=school, grade=grade, subject=view.subject))
+    by_section = selectors.section_snapshots(
+        sections=sections, subject=view.subject, school_year=year, window=window
+    )
+    students = []
+    if permissions.can_see_students(request.user, school):
+        students = list(
+            selectors.student_results(
+                students=selectors.grade_students(school=school, grade=grade),
+                subject=view.subject,
+                school_year=year,
+                window=window,
+                previous=selectors.previous_period(year, window),
+            )
+        )
+        _log_student_access(request, school, students)
+    return render(
+        request,
+        "data_tracking/grade_dashboard.html",
+        {
+            "school": school,
+            "view": view,
+            "sections": [(section, by_section.get(section.pk)) for section in sections],
+            "students": students,
+            "show_students": permissions.can_see_students(request.user, school),
+        },
+    )
+
+
+def section_dashboard(request, pk):
+    section = permissions.get_section_for_read(request.user, pk)
+    snapshots = list(
+        DashboardSnapshot.objects.filter(
+            scope=DashboardSnapshot.Scope.SECTION, scope_key=str(section.pk), is_current=True
+        ).order_by("school_year", "window")
+    )
+    snapshots.sort(key=selectors._period_key)
+    current = snapshots[-1] if snapshots else None
+    students = []
+    if current:
+        students = list(
+            selectors.student_results(
+                students=section.students.all(),
+                subject=current.subject,
+                school_year=current.school_year,
+                window=current.window,
+                previous=selectors.previous_period(current.school_year, current.window),
+            )
+        )
+        _log_student_access(request, section.school, students)
+    if request.GET.get("format") == "csv":
+        header = ["student_id", "last_name", "first_name", "score", "level", "previous_score"]
+        rows = [
+            (
+                s.local_id,
+                s.last_name,
+                s.first_name,
+                s.score,
+                s.level_rank,
+                getattr(s, "previous_score", ""),
+            )
+            for s in students
+        ]
+        return _csv_response(f"section-{section.pk}.csv", header, rows)
+    return render(
+        request,
+        "data_tracking/section_dashboard.html",
+        {
+            "section": section,
+            "school": section.school,
+            "snapshots": snapshots,
+            "current": current,
+            "students": students,
+        },
+    )
+
+
+def access_log(request, slug):
+    school = team_permissions.get_school_for_write(request.user, slug)
+    entries = StudentAccessLog.objects.filter(school=school).select_related("user")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "data_tracking/access_log.html", {"school": school, "page": page})
+
+
+# --- Reviews ------------------------------------------------------------------------------------
+
+
+def review_list(request):
+    schools = permissions.reviewable_schools(request.user)
+    if not schools.exists():
+        raise PermissionDenied("Dashboard reviews are for principals and assistant principals.")
+    snapshots = selectors.snapshots_new_since_review(schools=schools, reviewer=request.user)
+    rows = [
+        (snapshot, snapshot.last_reviewed is None or snapshot.compiled_at > snapshot.last_reviewed)
+        for snapshot in snapshots
+    ]
+    rows.sort(key=lambda row: not row[1])  # new first
+    return render(request, "data_tracking/review_list.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def snapshot_review(request, pk):
+    snapshot = permissions.get_snapshot_for_review(request.user, pk)
+    form = ReviewForm(request.POST or None, school=snapshot.school)
+    dashboard_url = (
+        reverse("data_tracking:school_dashboard", args=[snapshot.school.slug])
+        + f"?subject={snapshot.subject}&period={snapshot.school_year}:{snapshot.window}"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, item = services.review_create(
+                snapshot=snapshot,
+                reviewer=request.user,
+                source_url=dashboard_url,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            message = "Review saved."
+            if item:
+                message += f" “{item.text}” is now an action item of {item.team}."
+            messages.success(request, message)
+            return redirect("data_tracking:review_list")
+    return render(
+        request,
+        "data_tracking/snapshot_review.html",
+        {
+            "snapshot": snapshot,
+            "school": snapshot.school,
+            "form": form,
+            "reviews": snapshot.reviews.select_related("reviewer"),
+            "dashboard_url": dashboard_url,
+            "subgroup_labels": selectors.SUBGROUP_LABELS,
+        },
+    )

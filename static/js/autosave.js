@@ -1,0 +1,44 @@
+// Autosave for long forms filled in a classroom (observation notes, feedback drafts).
+// htmx posts the form a moment after typing stops (see hx-trigger on the form). When the network
+// drops, the typed values are kept in this browser's localStorage and put back on the next visit,
+// so nothing typed is lost; the next successful save clears the copy.
+(() => {
+  const form = document.querySelector("form[data-autosave-key]");
+  if (!form) return;
+  const key = `dl-portal-draft:${form.dataset.autosaveKey}`;
+  const status = document.getElementById("autosave-status");
+
+  const keepLocally = () => {
+    const values = {};
+    new FormData(form).forEach((value, name) => {
+      if (name !== "csrfmiddlewaretoken") values[name] = value;
+    });
+    localStorage.setItem(key, JSON.stringify({ savedAt: Date.now(), values }));
+  };
+
+  const restore = () => {
+    const stored = localStorage.getItem(key);
+    if (!stored) return;
+    const { values } = JSON.parse(stored);
+    Object.entries(values).forEach(([name, value]) => {
+      form.querySelectorAll(`[name="${CSS.escape(name)}"]`).forEach((field) => {
+        if (field.type === "radio" || field.type === "checkbox") field.checked = field.value === value;
+        else field.value = value;
+      });
+    });
+    if (status) status.innerHTML = '<span class="text-warning-emphasis">Unsaved notes from this device were put back. They will save now.</span>';
+    htmx.trigger(form, "change");
+  };
+
+  form.addEventListener("input", keepLocally);
+  form.addEventListener("change", keepLocally);
+  form.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.successful) localStorage.removeItem(key);
+  });
+  form.addEventListener("htmx:sendError", () => {
+    if (status) status.innerHTML = '<span class="text-danger">Offline: your notes are kept on this device and will save when the connection returns.</span>';
+  });
+  // A normal submit sends everything to the server; the local copy is no longer needed.
+  form.addEventListener("submit", () => localStorage.removeItem(key));
+  restore();
+})();

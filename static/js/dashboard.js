@@ -1,0 +1,51 @@
+// Draws the dashboard charts from the JSON the page embeds. Each chart has a table beside it
+// with the same numbers, for people who read tables and for screen readers.
+(() => {
+  const source = document.getElementById("chart-data");
+  if (!source || typeof Chart === "undefined") return;
+  const data = JSON.parse(source.textContent);
+  const css = getComputedStyle(document.documentElement);
+  const primary = css.getPropertyValue("--bs-primary").trim() || "#0d6efd";
+  const secondary = css.getPropertyValue("--bs-secondary").trim() || "#6c757d";
+  const success = css.getPropertyValue("--bs-success").trim() || "#198754";
+
+  const charts = {
+    trend: (d) => ({
+      type: "line",
+      data: {
+        labels: d.labels,
+        datasets: [
+          { label: "Mean score", data: d.mean, borderColor: primary, yAxisID: "score" },
+          { label: "% proficient", data: d.proficient, borderColor: success, yAxisID: "percent" },
+        ],
+      },
+      options: {
+        scales: {
+          score: { position: "left", title: { display: true, text: "Mean score" } },
+          percent: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false } },
+        },
+      },
+    }),
+    levels: (d) => ({
+      type: "bar",
+      data: { labels: d.labels, datasets: [{ label: "Students", data: d.counts, backgroundColor: primary }] },
+      options: { plugins: { legend: { display: false } } },
+    }),
+    gaps: (d) => ({
+      type: "bar",
+      data: {
+        labels: d.labels,
+        datasets: [
+          { label: "Group % proficient", data: d.group, backgroundColor: primary },
+          { label: "Rest % proficient", data: d.rest, backgroundColor: secondary },
+        ],
+      },
+      options: { scales: { y: { min: 0, max: 100 } } },
+    }),
+  };
+
+  document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
+    const name = canvas.dataset.chart;
+    if (data[name] && charts[name]) new Chart(canvas, charts[name](data[name]));
+  });
+})();

@@ -1,0 +1,23 @@
+// Progressive enhancement only: every page works without this file.
+
+// Live filter for tables: <input data-filter-table="table-id">, optional status line
+// <p data-filter-status="table-id">. Rows whose text contains every typed word stay visible.
+document.querySelectorAll("[data-filter-table]").forEach((input) => {
+  const table = document.getElementById(input.dataset.filterTable);
+  const status = document.querySelector(`[data-filter-status="${input.dataset.filterTable}"]`);
+  if (!table) return;
+  const rows = Array.from(table.tBodies[0].rows);
+  input.addEventListener("input", () => {
+    const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    rows.forEach((row) => {
+      const text = row.textContent.toLowerCase();
+      const match = words.every((word) => text.includes(word));
+      // Keep the chosen row visible so a selection never disappears from view.
+      const chosen = row.querySelector("input:checked");
+      row.hidden = !(match || chosen);
+      if (!row.hidden) shown += 1;
+    });
+    if (status) status.textContent = words.length ? `${shown} of ${rows.length} shown` : "";
+  });
+});

@@ -1,0 +1,133 @@
+"""Reads for the teams pages. Each returns a queryset (or a small dict) with a fixed query count."""
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+
+from .models import Assignment, Caseload, LeadershipTeam, StaffMember, TeamMembership, TeamRole
+
+LEAD_ROLES = (TeamRole.TEAM_LEAD, TeamRole.FACILITATOR)
+
+# Team lead first, plain member last: the order TeamRole lists its choices in.
+ROLE_RANK = Case(
+    *(When(role=role, then=Value(rank)) for rank, role in enumerate(TeamRole.values)),
+    output_field=IntegerField(),
+)
+
+
+def team_list(*, teams):
+    """Teams with their active member count and their leads, in two queries."""
+    active_leads = (
+        TeamMembership.objects.active()
+        .filter(role__in=LEAD_ROLES)
+        .select_related("staff__user")
+        .order_by(ROLE_RANK, "staff__user__last_name")
+    )
+    return teams.annotate(
+        active_members=Count("memberships", filter=Q(memberships__closed_at__isnull=True))
+    ).prefetch_related(Prefetch("memberships", queryset=active_leads, to_attr="leads"))
+
+
+def team_members(*, team):
+    """Active memberships, leads first, with each person's profile."""
+    return (
+        team.memberships.active()
+        .select_related("staff__user", "assigned_by")
+        .order_by(ROLE_RANK, "staff__user__last_name", "staff__user__first_name")
+    )
+
+
+def team_history(*, team):
+    """Every role ever held on the team, newest first: the team's memory across turnover."""
+    return team.memberships.select_related("staff__user", "assigned_by", "ended_by").order_by(
+        "-start_date", "-pk"
+    )
+
+
+def school_staff(*, school, on=None):
+    """Staff currently assigned to the school, with their positions there and their active roles."""
+    current = Assignment.objects.current(on).filter(school=school)
+    active_roles = (
+        TeamMembership.objects.active().select_related("team").filter(team__school=school)
+    )
+    return (
+        StaffMember.objects.filter(pk__in=current.values("staff_id"))
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("assignments", queryset=current, to_attr="positions_here"),
+            Prefetch("memberships", queryset=active_roles, to_attr="active_roles"),
+        )
+        .order_by("user__last_name", "user__first_name")
+        .distinct()
+    )
+
+
+def school_teachers(*, school, on=None):
+    current = Assignment.objects.current(on).filter(
+        school=school, position=Assignment.Position.TEACHER
+    )
+    return StaffMember.objects.filter(pk__in=current.values("staff_id")).select_related("user")
+
+
+def school_caseloads(*, caseloads):
+    """Active caseload rows grouped by leader: ``[(leader, [caseload, …]), …]``."""
+    groups = {}
+    for caseload in caseloads.active().order_by(
+        "leader__user__last_name", "teacher__user__last_name"
+    ):
+        groups.setdefault(caseload.leader, []).append(caseload)
+    return list(groups.items())
+
+
+def school_summary(*, school):
+    """Counts for the school page, in one query per table."""
+    team_counts = LeadershipTeam.objects.filter(school=school).aggregate(teams=Count("pk"))
+    role_counts = (
+        TeamMembership.objects.active()
+        .filter(team__school=school)
+        .aggregate(roles=Count("pk"), people=Count("staff", distinct=True))
+    )
+    caseload_counts = (
+        Caseload.objects.active()
+        .filter(school=school)
+        .aggregate(caseloads=Count("pk"), leaders=Count("leader", distinct=True))
+    )
+    staff_count = (
+        Assignment.objects.current().filter(school=school).values("staff").distinct().count()
+    )
+    return {**team_counts, **role_counts, **caseload_counts, "staff": staff_count}
+
+
+def school_gaps(*, school, on=None):
+    """What a principal should fix first: teams nobody leads, teachers nobody develops."""
+    leads = TeamMembership.objects.active().filter(team=OuterRef("pk"), role__in=LEAD_ROLES)
+    developed = Caseload.objects.active().filter(school=school, teacher=OuterRef("pk"))
+    return {
+        "teams_without_lead": list(
+            LeadershipTeam.objects.filter(school=school).exclude(Exists(leads)).order_by("name")
+        ),
+        "teachers_without_leader": school_teachers(school=school, on=on)
+        .exclude(Exists(developed))
+        .count(),
+    }
+
+
+def team_action_items(*, team, done_shown=10):
+    """Open items (soonest due first), then the most recently finished ones."""
+    items = team.action_items.select_related("owner__user")
+    open_items = list(
+        items.filter(done_at__isnull=True).order_by(
+            F("due_date").asc(nulls_last=True), "created_at"
+        )
+    )
+    done_items = list(items.filter(done_at__isnull=False).order_by("-done_at")[:done_shown])
+    return {"open": open_items, "done": done_items}

@@ -1,0 +1,61 @@
+"""The demo district that `make run` loads: who can sign in, and what they find.
+
+Building the demo takes seconds, so each test here builds it once and checks several things.
+"""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from teams import permissions
+from teams.models import LeadershipTeam, TeamMembership
+
+DEMO_USERS = ["principal", "leader", "coach", "teacher", "district", "admin"]
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+
+
+def test_refuses_without_debug(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only runs with DEBUG on"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.exists()
+
+
+def test_each_sign_in_works_and_sees_what_their_position_gives_them(demo, client):
+    for username in DEMO_USERS:
+        assert client.login(username=username, password="demo"), username
+        assert client.get("/").status_code == 200
+        client.logout()
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_USERS)}
+    assert [s.level for s in permissions.managed_schools(users["principal"])] == ["middle"]
+    assert permissions.visible_schools(users["coach"]).count() == 2
+    assert permissions.visible_schools(users["district"]).count() == 3
+    teacher_teams = list(permissions.visible_teams(users["teacher"]))
+    assert [t.kind for t in teacher_teams] == [LeadershipTeam.Kind.GRADE_LEVEL]
+    leader_caseload = permissions.visible_caseloads(users["leader"]).filter(
+        leader=users["leader"].staff
+    )
+    assert leader_caseload.filter(teacher=users["teacher"].staff).exists()
+    # Turnover happened during the year, so team history pages have something to show.
+    assert TeamMembership.objects.ended().exists()
+    assert TeamMembership.objects.active().count() > 50
+
+
+def test_if_empty_keeps_a_database_and_a_rerun_asks_for_reset(demo, capsys):
+    before = TeamMembership.objects.count()
+    call_command("seed_demo", "--if-empty")
+    assert "demo data not loaded" in capsys.readouterr().out
+    assert TeamMembership.objects.count() == before
+
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("seed_demo")
+    call_command("seed_demo", "--reset", stdout=StringIO())
+    assert TeamMembership.objects.count() == before

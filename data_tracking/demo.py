@@ -11,7 +11,9 @@ What it makes, deterministically (its own ``random.Random``):
 - Math and reading classes taught by the demo's teachers: each elementary homeroom teacher a
   math and a reading class of their homeroom; each middle-school grade's math and ELA teachers
   three periods each (so ``leader`` teaches grade 6 math and ``teacher`` grade 6 reading); the high
-  school's math and English teachers two sections of their course.
+  school's math and English teachers two sections of their course; a special-education reading
+  and a math support class, and science and social studies classes (no MAP results: their pages
+  show the empty state) for the middle school's leader's caseload.
 - "MAP Growth Math" and "MAP Growth Reading" (RIT scale) for every window of last school year and
   every window of this one that has already happened, with four achievement levels stored on each
   result from grade norms (the way a MAP file carries them): scores grow across the year, each
@@ -149,6 +151,7 @@ class ClassSpec:
     grade: str
     name: str
     periods: int = 1
+    only: str = ""  # a subgroup flag: the class takes only the grade's students who have it
 
 
 def _elementary_classes():
@@ -172,6 +175,13 @@ CLASSES = {
         ClassSpec("ms-7-ela", READING, "7", "ELA 7", periods=3),
         ClassSpec("ms-8-math", MATH, "8", "Math 8", periods=3),
         ClassSpec("ms-8-ela", READING, "8", "ELA 8", periods=3),
+        ClassSpec("ms-sped-a", READING, "6", "Reading Support 6", only="special_education"),
+        ClassSpec("ms-sped-b", MATH, "7", "Math Support 7", only="special_education"),
+        # No MAP test in these subjects: their pages say there are no compiled results.
+        ClassSpec("ms-6-sci", Subject.SCIENCE, "6", "Science 6", periods=3),
+        ClassSpec("ms-6-ss", Subject.OTHER, "6", "Social Studies 6", periods=3),
+        ClassSpec("ms-7-sci", Subject.SCIENCE, "7", "Science 7", periods=3),
+        ClassSpec("ms-7-ss", Subject.OTHER, "7", "Social Studies 7", periods=3),
     ],
     HIGH: [
         ClassSpec("hs-math-a", MATH, "9", "Algebra I", periods=2),
@@ -323,16 +333,17 @@ class StudentDataBuilder:
         }
         term = school_year_of(self.ctx.today)
         enrollments, struggling = [], {}
-        homerooms = {}
         for spec in CLASSES[level]:
             grade_students = by_grade.get(spec.grade, [])
-            if level == ELEMENTARY:
+            if spec.only:
+                groups = [[s for s in grade_students if getattr(s, spec.only)]]
+                names = [spec.name]
+            elif level == ELEMENTARY:
                 # Two homerooms per grade: each teacher teaches math and reading to the same half.
                 half = len(grade_students) // 2
                 index = spec.teacher.rsplit("-", 1)[1]
                 groups = [grade_students[:half] if index == "a" else grade_students[half:]]
                 names = [spec.name]
-                homerooms[spec.teacher] = groups[0]
             else:
                 shuffled = grade_students[:]
                 self.rng.shuffle(shuffled)

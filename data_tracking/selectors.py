@@ -199,3 +199,86 @@ def chart_data(view):
             "rest": [row.get("rest", {}).get("percent_proficient") for row in view.subgroup_rows],
         },
     }
+
+
+def latest_snapshots(snapshots):
+    """{(scope_key, subject): (latest, previous or None)} over the given current snapshots: the
+    newest window of each scope and subject, and the window before it for the change."""
+    by_key = {}
+    for snapshot in snapshots:
+        by_key.setdefault((snapshot.scope_key, snapshot.subject), []).append(snapshot)
+    latest = {}
+    for key, rows in by_key.items():
+        rows.sort(key=_period_key, reverse=True)
+        latest[key] = (rows[0], rows[1] if len(rows) > 1 else None)
+    return latest
+
+
+def classes_with_latest(sections):
+    """Each section with its latest current snapshot and the one before (or None), in one
+    query for all the sections."""
+    sections = list(sections)
+    snapshots = DashboardSnapshot.objects.filter(
+        scope=Scope.SECTION,
+        is_current=True,
+        scope_key__in=[str(section.pk) for section in sections],
+        school_id__in={section.school_id for section in sections},
+    )
+    latest = latest_snapshots(snapshots)
+    return [
+        {"section": section, **_latest_pair(latest.get((str(section.pk), section.subject)))}
+        for section in sections
+    ]
+
+
+def _latest_pair(pair):
+    current, previous = pair or (None, None)
+    change = None
+    if current and previous:
+        now, before = (s.metrics.get("percent_proficient") for s in (current, previous))
+        if now is not None and before is not None:
+            change = round(now - before, 1)
+    return {"snapshot": current, "previous": previous, "change": change}
+
+
+def my_classes(*, staff):
+    """A teacher's own classes, and for a teacher leader the classes of every teacher in their
+    active caseloads beside those teachers' observation cycles with them, and the caseload's
+    compiled results. A fixed number of queries whatever the size of the caseload."""
+    from observations.selectors import caseload_overview
+
+    own = classes_with_latest(
+        Section.objects.filter(teacher=staff)
+        .select_related("school")
+        .order_by("school__name", "subject", "grade", "name")
+    )
+    rows = caseload_overview(leader=staff)
+    pairs = {(row["teacher"].pk, row["caseload"].school_id) for row in rows}
+    sections = (
+        Section.objects.filter(
+            teacher_id__in={teacher for teacher, _ in pairs},
+            school_id__in={school for _, school in pairs},
+        )
+        .select_related("school")
+        .order_by("subject", "grade", "name")
+    )
+    classes = {}
+    for entry in classes_with_latest(sections):
+        section = entry["section"]
+        if (section.teacher_id, section.school_id) in pairs:
+            classes.setdefault((section.teacher_id, section.school_id), []).append(entry)
+    for row in rows:
+        row["classes"] = classes.get((row["teacher"].pk, row["caseload"].school_id), [])
+    caseload = DashboardSnapshot.objects.filter(
+        scope=Scope.CASELOAD, scope_key=str(staff.pk), is_current=True
+    ).select_related("school")
+    by_school = {}
+    for snapshot in caseload:
+        by_school.setdefault(snapshot.school_id, []).append(snapshot)
+    summary = [
+        {"school": pair[0].school, "subject": pair[0].subject, **_latest_pair(pair)}
+        for snapshots in by_school.values()
+        for pair in latest_snapshots(snapshots).values()
+    ]
+    summary.sort(key=lambda row: (row["school"].name, Subject.values.index(row["subject"])))
+    return {"own": own, "caseload": rows, "caseload_summary": summary}

@@ -18,4 +18,5 @@ urlpatterns = [
     path("reviews/", views.review_list, name="review_list"),
     path("snapshots/<int:pk>/review/", views.snapshot_review, name="snapshot_review"),
     path("sections/<int:pk>/dashboard/", views.section_dashboard, name="section_dashboard"),
+    path("my-classes/", views.my_classes, name="my_classes"),
 ]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from teams import permissions as team_permissions
+from teams.models import StaffMember
 
 from . import permissions, selectors, services
 from .forms import ImportForm, ReviewForm
@@ -105,8 +106,8 @@ def school_dashboard(request, slug):
 def grade_dashboard(request, slug, grade):
     school = permissions.get_school_for_dashboard(request.user, slug)
     view = selectors.DashboardView(school=school, params={**request.GET.dict(), "grade": grade})
-    if view.grade != grade or view.period is None:
-        raise Http404("No compiled data for this grade yet.")
+    if view.grade != grade or view.current is None:
+        raise Http404("No compiled data for this grade, subject and window.")
     year, window = view.period
     sections = list(selectors.grade_sections(school=school, grade=grade, subject=view.subject))
     by_section = selectors.section_snapshots(
@@ -244,3 +245,17 @@ def snapshot_review(request, pk):
             "subgroup_labels": selectors.SUBGROUP_LABELS,
         },
     )
+
+
+# --- A teacher's and a teacher leader's classes ---------------------------------------------------
+
+
+def my_classes(request):
+    """Your own classes' results and, if you develop teachers, their classes beside their
+    observation cycles with you. Aggregates only: student names are on each class's page."""
+    staff_id = team_permissions.get_scope(request.user).staff_id
+    context = {"own": [], "caseload": [], "caseload_summary": [], "has_profile": bool(staff_id)}
+    if staff_id:
+        staff = StaffMember.objects.get(pk=staff_id)
+        context.update(selectors.my_classes(staff=staff))
+    return render(request, "data_tracking/my_classes.html", context)

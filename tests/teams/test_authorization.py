@@ -188,6 +188,7 @@ MATRIX = {
     "data_tracking:review_list":    (no_args,  LOGIN, 403, 403, 403, 200, 200, 403),
     "data_tracking:snapshot_review": (school_snapshot, LOGIN, 404, 404, 403, 200, 404, 403),
     "data_tracking:section_dashboard": (teachers_section, LOGIN, 200, 200, 200, 200, 404, 404),
+    "data_tracking:my_classes":     (no_args,  LOGIN, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 

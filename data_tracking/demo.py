@@ -400,29 +400,25 @@ class StudentDataBuilder:
         AssessmentResult.objects.bulk_create(rows, batch_size=2000)
 
     def record_past_review(self):
-        """The middle-school principal reviewed last spring's math results three weeks after they
-        came in: the review list then shows last year's snapshots as seen and this year's as new."""
+        """The middle-school principal reviewed each of last year's school results three weeks
+        after they came in, with a note on spring math: the review list then shows last year's
+        snapshots as seen and this year's as new."""
         middle = self.ctx.schools[MIDDLE]
-        spring = DashboardSnapshot.objects.filter(
-            school=middle,
-            scope=DashboardSnapshot.Scope.SCHOOL,
-            subject=MATH,
-            window=Window.SPRING,
-            is_current=True,
-        ).first()
-        if spring is not None:
+        last_year = DashboardSnapshot.objects.filter(
+            school=middle, scope=DashboardSnapshot.Scope.SCHOOL, is_current=True
+        ).exclude(school_year=school_year_of(self.ctx.today))
+        for snapshot in last_year:
+            comment = ""
+            if (snapshot.subject, snapshot.window) == (MATH, Window.SPRING):
+                comment = (
+                    "Spring math held steady overall; the English-learner gap is still the "
+                    "widest. Bring to the ILT with the fall data."
+                )
             review = DashboardReview.objects.create(
-                snapshot=spring,
-                reviewer=self.ctx.principal_user(MIDDLE),
-                comment=(
-                    "Spring math held steady overall; the English-learner gap is still the widest. "
-                    "Bring to the ILT with the fall data."
-                ),
+                snapshot=snapshot, reviewer=self.ctx.principal_user(MIDDLE), comment=comment
             )
-            reviewed = spring.compiled_at + timedelta(days=21)
-            DashboardReview.objects.filter(pk=review.pk).update(
-                reviewed_at=min(reviewed, timezone.now())
-            )
+            reviewed = min(snapshot.compiled_at + timedelta(days=21), timezone.now())
+            DashboardReview.objects.filter(pk=review.pk).update(reviewed_at=reviewed)
 
 
 def _z_of_percentile(percentile):

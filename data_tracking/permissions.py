@@ -9,7 +9,8 @@
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from teams import permissions as team_permissions
@@ -69,10 +70,10 @@ def visible_snapshots(user):
     snapshots = DashboardSnapshot.objects.select_related("school")
     if scope.is_admin:
         return snapshots
-    section_ids = [str(pk) for pk in visible_sections(user).values_list("pk", flat=True)]
+    section_keys = visible_sections(user).annotate(key=Cast("pk", CharField())).values("key")
     return snapshots.filter(
         Q(school__in=dashboard_schools(user))
-        | Q(scope=DashboardSnapshot.Scope.SECTION, scope_key__in=section_ids)
+        | Q(scope=DashboardSnapshot.Scope.SECTION, scope_key__in=section_keys)
         | Q(scope=DashboardSnapshot.Scope.CASELOAD, scope_key=str(scope.staff_id))
     )
 

@@ -163,9 +163,19 @@ def grade_students(*, school, grade):
 
 
 def snapshots_new_since_review(*, schools, reviewer):
-    """Current school-scope snapshots compiled after this person's last review of that school."""
+    """Current school-scope snapshots, each with this person's last review of its subject and
+    window (of any version: a recompile makes a new snapshot row) as ``last_reviewed``. A snapshot
+    is new when it was never reviewed or was compiled after that review."""
     last_review = (
-        DashboardReview.objects.filter(reviewer=reviewer, snapshot__school=OuterRef("school"))
+        DashboardReview.objects.filter(
+            reviewer=reviewer,
+            snapshot__school=OuterRef("school"),
+            snapshot__scope=OuterRef("scope"),
+            snapshot__scope_key=OuterRef("scope_key"),
+            snapshot__subject=OuterRef("subject"),
+            snapshot__school_year=OuterRef("school_year"),
+            snapshot__window=OuterRef("window"),
+        )
         .order_by("-reviewed_at")
         .values("reviewed_at")[:1]
     )

@@ -74,22 +74,118 @@ def _log_student_access(request, school, students):
     )
 
 
+def _csv_table(request, stem, tables, default):
+    """The table named by ``?table=`` (``default`` when absent) of ``tables`` —
+    ``{name: (header, rows)}`` — as a CSV download; 404 for a table the page does not have."""
+    name = request.GET.get("table", default)
+    if name not in tables:
+        raise Http404("This page has no such table.")
+    header, rows = tables[name]
+    return _csv_response(f"{stem}.csv" if name == default else f"{stem}-{name}.csv", header, rows)
+
+
+def _percent(value):
+    """A number for a CSV cell; empty rather than "None" when there is none."""
+    return "" if value is None else value
+
+
+def _school_tables(view):
+    metrics = view.current.metrics if view.current else {}
+    return {
+        "trend": (
+            ["school_year", "window", "tested", "mean_score", "percent_proficient"],
+            [
+                (
+                    s.school_year,
+                    s.get_window_display(),
+                    s.metrics.get("tested"),
+                    s.metrics.get("mean_score"),
+                    s.metrics.get("percent_proficient"),
+                )
+                for s in view.trend
+            ],
+        ),
+        "levels": (
+            ["level", "students", "percent"],
+            [
+                (level["label"], level["count"], _percent(level["percent"]))
+                for level in metrics.get("levels", {}).values()
+            ],
+        ),
+        "subgroups": (
+            ["subgroup", "group_students", "group_percent_proficient", "rest_students"]
+            + ["rest_percent_proficient", "gap_points"],
+            [
+                (
+                    row["label"],
+                    row.get("group", {}).get("n"),
+                    _percent(row.get("group", {}).get("percent_proficient")),
+                    row.get("rest", {}).get("n"),
+                    _percent(row.get("rest", {}).get("percent_proficient")),
+                    _percent(row.get("gap")),
+                )
+                for row in view.subgroup_rows
+            ],
+        ),
+        "gains": (
+            ["between", "students", "mean_gain"],
+            [
+                (pair.replace("_", " "), gain["n_matched"], _percent(gain["mean_gain"]))
+                for pair, gain in metrics.get("gains", {}).items()
+            ],
+        ),
+        "grades": (
+            ["grade", "tested", "mean_score", "percent_proficient", "students_at_risk"],
+            [
+                (
+                    s.scope_key,
+                    s.metrics.get("tested"),
+                    s.metrics.get("mean_score"),
+                    _percent(s.metrics.get("percent_proficient")),
+                    _percent(s.metrics.get("students_at_risk")),
+                )
+                for s in view.grade_rows
+            ],
+        ),
+    }
+
+
+def _label_levels(students, levels):
+    """Give each student row its level's label (``levels`` from the snapshot's metrics)."""
+    labels = {int(rank): level["label"] for rank, level in levels.items()}
+    for student in students:
+        student.level_label = labels.get(student.level_rank, student.level_rank)
+    return students
+
+
+def _student_table(students):
+    """Header and rows of a student list labelled by ``_label_levels``."""
+    header = ["student_id", "last_name", "first_name", "score", "level", "previous_score"]
+    header += ["change", "english_learner", "special_education", "economically_disadvantaged"]
+    rows = [
+        (
+            s.local_id,
+            s.last_name,
+            s.first_name,
+            s.score,
+            _percent(s.level_label),
+            _percent(getattr(s, "previous_score", None)),
+            _percent(getattr(s, "change", None)),
+            s.english_learner,
+            s.special_education,
+            s.economically_disadvantaged,
+        )
+        for s in students
+    ]
+    return header, rows
+
+
 def school_dashboard(request, slug):
     school = permissions.get_school_for_dashboard(request.user, slug)
     view = selectors.DashboardView(school=school, params=request.GET)
     if request.GET.get("format") == "csv":
-        rows = [
-            (
-                s.school_year,
-                s.get_window_display(),
-                s.metrics.get("tested"),
-                s.metrics.get("mean_score"),
-                s.metrics.get("percent_proficient"),
-            )
-            for s in view.trend
-        ]
-        header = ["school_year", "window", "tested", "mean_score", "percent_proficient"]
-        return _csv_response(f"{school.slug}-{view.subject}-trend.csv", header, rows)
+        stem = f"{school.slug}-{view.subject}" if view.subject else school.slug
+        return _csv_table(request, f"{stem}-trend", _school_tables(view), "trend")
     return render(
         request,
         "data_tracking/school_dashboard.html",
@@ -113,8 +209,10 @@ def grade_dashboard(request, slug, grade):
     by_section = selectors.section_snapshots(
         sections=sections, subject=view.subject, school_year=year, window=window
     )
+    show_students = permissions.can_see_students(request.user, school)
+    wants_csv = request.GET.get("format") == "csv"
     students = []
-    if permissions.can_see_students(request.user, school):
+    if show_students and (not wants_csv or request.GET.get("table") == "students"):
         students = list(
             selectors.student_results(
                 students=selectors.grade_students(school=school, grade=grade),
@@ -125,6 +223,35 @@ def grade_dashboard(request, slug, grade):
             )
         )
         _log_student_access(request, school, students)
+    levels = view.current.metrics.get("levels", {})
+    if wants_csv:
+        tables = {
+            "classes": (
+                ["class", "teacher", "tested", "mean_score", "percent_proficient"]
+                + ["students_at_risk"],
+                [
+                    (
+                        section.name,
+                        section.teacher.full_name if section.teacher else "",
+                        *(
+                            (
+                                m.get("tested"),
+                                m.get("mean_score"),
+                                _percent(m.get("percent_proficient")),
+                                _percent(m.get("students_at_risk")),
+                            )
+                            if (m := getattr(by_section.get(section.pk), "metrics", None))
+                            else ("", "", "", "")
+                        ),
+                    )
+                    for section in sections
+                ],
+            ),
+        }
+        if show_students:
+            tables["students"] = _student_table(_label_levels(students, levels))
+        stem = f"{school.slug}-grade-{grade}-{view.subject}-{year}-{window}"
+        return _csv_table(request, stem, tables, "classes")
     return render(
         request,
         "data_tracking/grade_dashboard.html",
@@ -132,8 +259,8 @@ def grade_dashboard(request, slug, grade):
             "school": school,
             "view": view,
             "sections": [(section, by_section.get(section.pk)) for section in sections],
-            "students": students,
-            "show_students": permissions.can_see_students(request.user, school),
+            "students": _label_levels(students, levels),
+            "show_students": show_students,
         },
     )
 
@@ -147,8 +274,9 @@ def section_dashboard(request, pk):
     )
     snapshots.sort(key=selectors._period_key)
     current = snapshots[-1] if snapshots else None
+    wants_csv = request.GET.get("format") == "csv"
     students = []
-    if current:
+    if current and (not wants_csv or request.GET.get("table", "students") == "students"):
         students = list(
             selectors.student_results(
                 students=section.students.all(),
@@ -159,20 +287,25 @@ def section_dashboard(request, pk):
             )
         )
         _log_student_access(request, section.school, students)
-    if request.GET.get("format") == "csv":
-        header = ["student_id", "last_name", "first_name", "score", "level", "previous_score"]
-        rows = [
-            (
-                s.local_id,
-                s.last_name,
-                s.first_name,
-                s.score,
-                s.level_rank,
-                getattr(s, "previous_score", ""),
-            )
-            for s in students
-        ]
-        return _csv_response(f"section-{section.pk}.csv", header, rows)
+    levels = current.metrics.get("levels", {}) if current else {}
+    if wants_csv:
+        tables = {
+            "students": _student_table(_label_levels(students, levels)),
+            "windows": (
+                ["school_year", "window", "tested", "mean_score", "percent_proficient"],
+                [
+                    (
+                        s.school_year,
+                        s.get_window_display(),
+                        s.metrics.get("tested"),
+                        s.metrics.get("mean_score"),
+                        _percent(s.metrics.get("percent_proficient")),
+                    )
+                    for s in snapshots
+                ],
+            ),
+        }
+        return _csv_table(request, f"section-{section.pk}", tables, "students")
     return render(
         request,
         "data_tracking/section_dashboard.html",
@@ -181,7 +314,7 @@ def section_dashboard(request, pk):
             "school": section.school,
             "snapshots": snapshots,
             "current": current,
-            "students": students,
+            "students": _label_levels(students, levels),
         },
     )
 

@@ -37,6 +37,16 @@ def get_school_for_dashboard(user, slug):
     return school
 
 
+def can_see_dashboard(user, school):
+    """The same rule as ``dashboard_schools``, for a school already in hand (no query)."""
+    scope = get_scope(user)
+    return (
+        scope.is_admin
+        or school.pk in scope.managed_school_ids | scope.coached_school_ids
+        or school.district_id in scope.led_district_ids
+    )
+
+
 def can_see_students(user, school):
     scope = get_scope(user)
     return scope.is_admin or school.pk in scope.managed_school_ids | scope.coached_school_ids

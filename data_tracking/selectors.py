@@ -99,6 +99,28 @@ class DashboardView:
             for flag, label in SUBGROUP_LABELS.items()
         ]
 
+    @property
+    def subgroup_label(self):
+        return SUBGROUP_LABELS.get(self.subgroup, "")
+
+    def subgroup_of(self, snapshot):
+        """The chosen subgroup's figures in a snapshot: ``{group: {n, percent_proficient},
+        rest: {…}, gap}`` (percentages None when a side is under 5 students)."""
+        return snapshot.metrics.get("subgroups", {}).get(self.subgroup, {})
+
+    @property
+    def subgroup_current(self):
+        return self.subgroup_of(self.current) if self.subgroup and self.current else {}
+
+    @property
+    def subgroup_trend(self):
+        """(snapshot, subgroup figures) across windows, when a subgroup is chosen."""
+        return [(s, self.subgroup_of(s)) for s in self.trend] if self.subgroup else []
+
+    @property
+    def subgroup_grade_rows(self):
+        return [(s, self.subgroup_of(s)) for s in self.grade_rows] if self.subgroup else []
+
 
 def _grade_order(grade):
     order = ["PK", "K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
@@ -198,6 +220,11 @@ def chart_data(view):
             "labels": [f"{s.get_window_display()} {s.school_year}" for s in view.trend],
             "mean": [s.metrics.get("mean_score") for s in view.trend],
             "proficient": [s.metrics.get("percent_proficient") for s in view.trend],
+            "subgroup": view.subgroup_label,
+            "subgroup_proficient": [
+                figures.get("group", {}).get("percent_proficient")
+                for _, figures in view.subgroup_trend
+            ],
         },
         "levels": {
             "labels": [level["label"] for level in levels.values()],

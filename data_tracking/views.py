@@ -134,6 +134,23 @@ def _school_tables(view):
                 for pair, gain in metrics.get("gains", {}).items()
             ],
         ),
+        "subgroup_trend": (
+            ["school_year", "window", "subgroup", "group_students", "group_percent_proficient"]
+            + ["rest_students", "rest_percent_proficient", "gap_points"],
+            [
+                (
+                    s.school_year,
+                    s.get_window_display(),
+                    view.subgroup_label,
+                    g.get("group", {}).get("n"),
+                    _percent(g.get("group", {}).get("percent_proficient")),
+                    g.get("rest", {}).get("n"),
+                    _percent(g.get("rest", {}).get("percent_proficient")),
+                    _percent(g.get("gap")),
+                )
+                for s, g in view.subgroup_trend
+            ],
+        ),
         "grades": (
             ["grade", "tested", "mean_score", "percent_proficient", "students_at_risk"],
             [
@@ -273,7 +290,9 @@ def section_dashboard(request, pk):
         ).order_by("school_year", "window")
     )
     snapshots.sort(key=selectors._period_key)
-    current = snapshots[-1] if snapshots else None
+    # The window the grade page came from (?period=year:window), else the latest.
+    chosen = {f"{s.school_year}:{s.window}": s for s in snapshots}.get(request.GET.get("period"))
+    current = chosen or (snapshots[-1] if snapshots else None)
     wants_csv = request.GET.get("format") == "csv"
     students = []
     if current and (not wants_csv or request.GET.get("table", "students") == "students"):
@@ -315,6 +334,7 @@ def section_dashboard(request, pk):
             "snapshots": snapshots,
             "current": current,
             "students": _label_levels(students, levels),
+            "can_see_dashboard": permissions.can_see_dashboard(request.user, section.school),
         },
     )
 

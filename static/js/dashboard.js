@@ -9,20 +9,43 @@
   const secondary = css.getPropertyValue("--bs-secondary").trim() || "#6c757d";
   const success = css.getPropertyValue("--bs-success").trim() || "#198754";
 
+  const warning = css.getPropertyValue("--bs-warning").trim() || "#ffc107";
+  // Charts appear at once for people who ask their system for less motion.
+  if (window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+    Chart.defaults.animation = false;
+  }
+
+  const trendDatasets = (d) => {
+    const sets = [
+      { label: "Mean score", data: d.mean, borderColor: primary, yAxisID: "score" },
+      { label: "% proficient", data: d.proficient, borderColor: success, yAxisID: "percent" },
+    ];
+    if (d.subgroup) {
+      sets.push({
+        label: `% proficient: ${d.subgroup}`,
+        data: d.subgroup_proficient,
+        borderColor: warning,
+        borderDash: [6, 4],
+        yAxisID: "percent",
+      });
+    }
+    return sets;
+  };
+
   const charts = {
     trend: (d) => ({
       type: "line",
-      data: {
-        labels: d.labels,
-        datasets: [
-          { label: "Mean score", data: d.mean, borderColor: primary, yAxisID: "score" },
-          { label: "% proficient", data: d.proficient, borderColor: success, yAxisID: "percent" },
-        ],
-      },
+      data: { labels: d.labels, datasets: trendDatasets(d) },
       options: {
         scales: {
           score: { position: "left", title: { display: true, text: "Mean score" } },
-          percent: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false } },
+          percent: {
+            position: "right",
+            min: 0,
+            max: 100,
+            title: { display: true, text: "% proficient" },
+            grid: { drawOnChartArea: false },
+          },
         },
       },
     }),

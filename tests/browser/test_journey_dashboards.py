@@ -252,7 +252,7 @@ def test_coach_filters_the_school_dashboard_and_drills_into_a_class(
     filters = page.get_by_role("form", name="Dashboard filters")
     subject = filters.get_by_label("Subject")
     grade = filters.get_by_label("Grade", exact=True)
-    subgroup = filters.get_by_label("Highlight subgroup")
+    subgroup = filters.get_by_label("Subgroup", exact=True)
     expect(subject).to_have_value("math")
     expect(filters.get_by_label("Window")).to_have_value(f"{YEAR}:winter")
     expect(grade).to_have_value("")
@@ -317,6 +317,14 @@ def test_coach_filters_the_school_dashboard_and_drills_into_a_class(
     expect(row(gaps, "English learners")).to_contain_text("too few students")
     expect(gaps.get_by_text("Highlighted")).to_have_count(1)
     expect(subgroup).to_have_value("economically_disadvantaged")
+    # The subgroup's own panel: its figures in this window and across windows.
+    panel = page.get_by_role("region", name="Economically disadvantaged")
+    expect(panel).to_contain_text("5 of 10 students tested.")
+    expect(panel).to_contain_text("20.0% proficient, against 80.0% of the other students")
+    across = panel.get_by_role("table", name=re.compile("across windows$"))
+    expect(row(across, f"Winter {YEAR}").get_by_role("cell")).to_have_text(
+        [f"Winter {YEAR}", "5", "20.0%", "80.0%", "-60.0 pts"]
+    )
     wait_for_charts(page, 3)
     shot("2-grade-3-reading-highlighted")
 

@@ -226,6 +226,8 @@ def test_every_chart_has_a_table_with_its_numbers(client, world, term):
         "labels": ["Fall 2026-2027", "Winter 2026-2027"],
         "mean": [208.2, 215.8],
         "proficient": [40.0, 60.0],
+        "subgroup": "",
+        "subgroup_proficient": [],
     }
     assert drawn["levels"] == {
         "labels": ["Below", "Approaching", "Meets", "Exceeds"],
@@ -716,3 +718,51 @@ def test_the_results_template_downloads_with_its_columns(client, world):
         "performance_level",
     ]
     assert len(rows) > 1  # example rows
+
+
+def test_a_subgroup_filter_shows_the_groups_own_figures(client, world, term):
+    response = dashboard(client, world.principal, subgroup="english_learner")
+    page = response.content.decode()
+
+    snapshots = response.context["view"].trend
+    figures = [s.metrics["subgroups"]["english_learner"] for s in snapshots]
+    drawn = json.loads(re.search(r'id="chart-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert drawn["trend"]["subgroup"] == "English learners"
+    assert drawn["trend"]["subgroup_proficient"] == [
+        f["group"]["percent_proficient"] for f in figures
+    ]
+    assert "English learners and the other students across windows" in page
+    current = figures[-1]
+    assert f"{current['group']['n']} of {snapshots[-1].metrics['tested']} students tested." in page
+
+    rows = csv_rows(
+        dashboard(
+            client,
+            world.principal,
+            subgroup="english_learner",
+            format="csv",
+            table="subgroup_trend",
+        )
+    )
+    assert [row[3] for row in rows[1:]] == [str(f["group"]["n"]) for f in figures]
+    assert {row[2] for row in rows[1:]} == {"English learners"}
+
+
+def test_a_class_opens_on_the_window_it_was_chosen_in(client, world, term):
+    section = term["sections"]["3A"]
+
+    latest = section_page(client, world.principal, section)
+    fall = section_page(client, world.principal, section, period="2026-2027:fall")
+
+    assertContains(latest, "Students, winter 2026-2027")
+    assertContains(fall, "Students, fall 2026-2027")
+    dashboard_url = reverse("data_tracking:school_dashboard", args=[world.school.slug])
+    assertContains(fall, f'href="{dashboard_url}"')  # the breadcrumb back to the dashboard
+    grade = grade_page(client, world.principal, period="2026-2027:fall")
+    assertContains(grade, "?period=2026-2027:fall")
+
+
+def test_a_teachers_breadcrumb_does_not_offer_the_dashboard_they_cannot_open(client, world, term):
+    response = section_page(client, world.teacher, term["sections"]["3A"])
+    dashboard_url = reverse("data_tracking:school_dashboard", args=[world.school.slug])
+    assertNotContains(response, f'href="{dashboard_url}"')

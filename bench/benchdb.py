@@ -71,5 +71,21 @@ def setup(*, migrate=False):
     if migrate:
         from django.core.management import call_command
 
+        drop_hand_made_index()
         call_command("migrate", verbosity=0, interactive=False)
     return url
+
+
+def drop_hand_made_index():
+    """Before data_tracking 0002, ``run.py --index create`` made ``result_by_student`` by hand;
+    the migration that now creates it would stop on "already exists". Drop such a leftover."""
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table():
+        return
+    if ("data_tracking", "0002_result_by_student") in recorder.applied_migrations():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX IF EXISTS result_by_student")

@@ -38,11 +38,8 @@ from bench import benchdb  # noqa: E402
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 IMPORT_YEAR = "2026-2027"
-RECOMMENDED_INDEX = "result_by_student"
-RECOMMENDED_INDEX_SQL = (
-    f"CREATE INDEX IF NOT EXISTS {RECOMMENDED_INDEX} ON data_tracking_assessmentresult "
-    "(student_id, assessment_id) INCLUDE (score, level_rank)"
-)
+# AssessmentResult's per-student covering index (its Meta.indexes); --index drop measures without.
+STUDENT_INDEX = "result_by_student"
 
 # School scope only: what a dashboard's headline shows, per school, subject and window.
 NARROW_SQL = """
@@ -434,12 +431,10 @@ def dashboard_url():
     from teams.models import School
 
     slug = School.objects.order_by("pk").values_list("slug", flat=True).first()
-    for name in ("data_tracking:dashboard", "data_tracking:school_dashboard"):
-        try:
-            return reverse(name, args=[slug])
-        except NoReverseMatch:
-            continue
-    return None
+    try:
+        return reverse("data_tracking:school_dashboard", args=[slug])
+    except NoReverseMatch:
+        return None
 
 
 def page_latency(figures, concurrency, duration):
@@ -468,7 +463,7 @@ def page_latency(figures, concurrency, duration):
     pages = []
     url = dashboard_url()
     if url is None:
-        line("dashboard page latency", "pending: no dashboard URL yet (data_tracking:dashboard)")
+        line("dashboard page latency", "pending: no data_tracking:school_dashboard URL")
     else:
         pages.append(("dashboard", url))
     school = School.objects.order_by("pk").first()
@@ -531,22 +526,33 @@ def page_latency(figures, concurrency, duration):
 # ── Main ─────────────────────────────────────────────────────────────────────────────────────
 
 
-def recommended_index(action):
+def student_index(action):
+    """Make sure the model's per-student covering index is there ("model"), or drop it ("drop")
+    to measure without it; returns whether it is there. Dropping it leaves the migration
+    recorded as applied, so the next run without --index drop creates it again."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        if action == "create":
-            cursor.execute(RECOMMENDED_INDEX_SQL)
-        elif action == "drop":
-            cursor.execute(f"DROP INDEX IF EXISTS {RECOMMENDED_INDEX}")
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'data_tracking_assessmentresult'"
-            " AND indexdef LIKE %s",
-            ["%(student_id, assessment_id)%"],
-        )
-        found = cursor.fetchone()
+    from data_tracking.models import AssessmentResult
+
+    (index,) = (i for i in AssessmentResult._meta.indexes if i.name == STUDENT_INDEX)
+
+    def present():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_indexes WHERE tablename = %s AND indexname = %s",
+                [AssessmentResult._meta.db_table, STUDENT_INDEX],
+            )
+            return cursor.fetchone() is not None
+
+    if action == "drop" and present():
+        with connection.schema_editor() as editor:
+            editor.remove_index(AssessmentResult, index)
+    elif action == "model" and not present():
+        with connection.schema_editor() as editor:
+            editor.add_index(AssessmentResult, index)
+    found = present()
     vacuum()
-    return found is not None
+    return found
 
 
 def main():
@@ -557,9 +563,10 @@ def main():
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument(
         "--index",
-        choices=["keep", "create", "drop"],
-        default="keep",
-        help="the per-student covering index docs/performance.md recommends (default: as is)",
+        choices=["model", "drop"],
+        default="model",
+        help="AssessmentResult's per-student covering index result_by_student: as the model "
+        "has it (default; created again if an earlier run dropped it), or dropped to compare",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     options = parser.parse_args()
@@ -579,7 +586,7 @@ def main():
     }
     if not figures["results"]:
         sys.exit("bench: no results: run bench/generate.py first")
-    figures["covering_index"] = recommended_index(options.index)
+    figures["covering_index"] = student_index(options.index)
     print(f"DL Portal benchmark, {figures['date']}, {figures['machine']}")
     print(
         f"{figures['schools']:,} schools, {figures['students']:,} students, "

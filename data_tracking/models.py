@@ -166,6 +166,16 @@ class AssessmentResult(models.Model):
                 fields=["assessment", "student"], name="result_one_per_student"
             ),
         ]
+        indexes = [
+            # A compile reads one school's results: this lets PostgreSQL find them by student,
+            # index-only, instead of scanning the whole table for every school
+            # (docs/performance.md). SQLite skips covering indexes (models.W040, silenced there).
+            models.Index(
+                fields=["student", "assessment"],
+                include=["score", "level_rank"],
+                name="result_by_student",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.student}: {self.score}"

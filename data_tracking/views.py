@@ -89,22 +89,26 @@ def _percent(value):
     return "" if value is None else value
 
 
+def _window_table(snapshots):
+    """One row per window: the trend under the school, grade and class charts."""
+    header = ["school_year", "window", "tested", "mean_score", "percent_proficient"]
+    rows = [
+        (
+            s.school_year,
+            s.get_window_display(),
+            s.metrics.get("tested"),
+            s.metrics.get("mean_score"),
+            _percent(s.metrics.get("percent_proficient")),
+        )
+        for s in snapshots
+    ]
+    return header, rows
+
+
 def _school_tables(view):
     metrics = view.current.metrics if view.current else {}
     return {
-        "trend": (
-            ["school_year", "window", "tested", "mean_score", "percent_proficient"],
-            [
-                (
-                    s.school_year,
-                    s.get_window_display(),
-                    s.metrics.get("tested"),
-                    s.metrics.get("mean_score"),
-                    s.metrics.get("percent_proficient"),
-                )
-                for s in view.trend
-            ],
-        ),
+        "trend": _window_table(view.trend),
         "levels": (
             ["level", "students", "percent"],
             [
@@ -310,19 +314,7 @@ def section_dashboard(request, pk):
     if wants_csv:
         tables = {
             "students": _student_table(_label_levels(students, levels)),
-            "windows": (
-                ["school_year", "window", "tested", "mean_score", "percent_proficient"],
-                [
-                    (
-                        s.school_year,
-                        s.get_window_display(),
-                        s.metrics.get("tested"),
-                        s.metrics.get("mean_score"),
-                        _percent(s.metrics.get("percent_proficient")),
-                    )
-                    for s in snapshots
-                ],
-            ),
+            "windows": _window_table(snapshots),
         }
         return _csv_table(request, f"section-{section.pk}", tables, "students")
     return render(

@@ -48,6 +48,7 @@ from data_tracking.models import (
     Window,
 )
 from teams.models import ActionItem, Assignment, LeadershipTeam, TeamRole
+from tests.browser.pages import sign_in
 from tests.data_tracking.factories import (
     AssessmentFactory,
     AssessmentResultFactory,
@@ -57,7 +58,6 @@ from tests.data_tracking.factories import (
     levels_for,
 )
 from tests.teams.factories import (
-    PASSWORD,
     DistrictFactory,
     LeadershipTeamFactory,
     SchoolFactory,
@@ -190,15 +190,6 @@ def harbor(transactional_db):
         assessments=assessments,
         students=students,
     )
-
-
-def sign_in(page, base_url, user, first_name):
-    page.goto(f"{base_url}/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=f"Welcome, {first_name}")).to_be_visible()
 
 
 def headline(page, label):

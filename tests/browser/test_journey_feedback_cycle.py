@@ -24,7 +24,8 @@ from observations.models import (
     Status,
 )
 from teams.models import Assignment
-from tests.teams.factories import PASSWORD, CaseloadFactory, SchoolFactory, staff_at
+from tests.browser.pages import sign_in
+from tests.teams.factories import CaseloadFactory, SchoolFactory, staff_at
 
 pytestmark = pytest.mark.browser
 
@@ -73,15 +74,6 @@ def cast(transactional_db):
     return SimpleNamespace(
         leader=leader, teacher=teacher, focus=focus, proficient=rubric.levels.get(value=3)
     )
-
-
-def sign_in(page, base_url, user, first_name):
-    page.goto(f"{base_url}/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=f"Welcome, {first_name}")).to_be_visible()
 
 
 def open_from_navigation(page, name, person):

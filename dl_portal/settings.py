@@ -5,10 +5,12 @@ only here. With no environment at all the portal runs embedded: SQLite under var
 executed in-process.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,8 +21,13 @@ DEBUG = env.bool("DEBUG", default=False)
 # Production has no default secret: a missing SECRET_KEY stops the process at start.
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-never-used-in-production")
-else:
+elif "SECRET_KEY" in os.environ:
     SECRET_KEY = env.str("SECRET_KEY")
+else:
+    raise ImproperlyConfigured(
+        "Set the SECRET_KEY environment variable: it is required when DEBUG is off. "
+        "On a development machine set DEBUG=true instead (make run and make test do)."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -48,6 +48,16 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+def test_manage_py_without_a_secret_key_says_what_to_set():
+    result = run(["manage.py", "makemigrations", "--check"], DEBUG="false")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "manage.py: Set the SECRET_KEY environment variable: it is required when DEBUG is off. "
+        "On a development machine set DEBUG=true instead (make run and make test do)."
+    )
+
+
 def test_production_settings_pass_the_deployment_checks():
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -278,27 +278,22 @@ def _latest_pair(pair):
     return {"snapshot": current, "previous": previous, "change": change}
 
 
-def my_classes(*, staff):
+def my_classes(*, staff, sections):
     """A teacher's own classes, and for a teacher leader the classes of every teacher in their
     active caseloads beside those teachers' observation cycles with them, and the caseload's
-    compiled results. A fixed number of queries whatever the size of the caseload."""
+    compiled results. ``sections`` are the classes the person may see (from
+    ``permissions.visible_sections``). A fixed number of queries whatever the caseload's size."""
     from observations.selectors import caseload_overview
 
     own = classes_with_latest(
-        Section.objects.filter(teacher=staff)
-        .select_related("school")
-        .order_by("school__name", "subject", "grade", "name")
+        sections.filter(teacher=staff).order_by("school__name", "subject", "grade", "name")
     )
     rows = caseload_overview(leader=staff)
     pairs = {(row["teacher"].pk, row["caseload"].school_id) for row in rows}
-    sections = (
-        Section.objects.filter(
-            teacher_id__in={teacher for teacher, _ in pairs},
-            school_id__in={school for _, school in pairs},
-        )
-        .select_related("school")
-        .order_by("subject", "grade", "name")
-    )
+    sections = sections.filter(
+        teacher_id__in={teacher for teacher, _ in pairs},
+        school_id__in={school for _, school in pairs},
+    ).order_by("subject", "grade", "name")
     classes = {}
     for entry in classes_with_latest(sections):
         section = entry["section"]

@@ -84,8 +84,8 @@ def _csv_table(request, stem, tables, default):
     return _csv_response(f"{stem}.csv" if name == default else f"{stem}-{name}.csv", header, rows)
 
 
-def _percent(value):
-    """A number for a CSV cell; empty rather than "None" when there is none."""
+def _cell(value):
+    """A value for a CSV cell; empty rather than "None" when there is none."""
     return "" if value is None else value
 
 
@@ -98,7 +98,7 @@ def _window_table(snapshots):
             s.get_window_display(),
             s.metrics.get("tested"),
             s.metrics.get("mean_score"),
-            _percent(s.metrics.get("percent_proficient")),
+            _cell(s.metrics.get("percent_proficient")),
         )
         for s in snapshots
     ]
@@ -112,7 +112,7 @@ def _school_tables(view):
         "levels": (
             ["level", "students", "percent"],
             [
-                (level["label"], level["count"], _percent(level["percent"]))
+                (level["label"], level["count"], _cell(level["percent"]))
                 for level in metrics.get("levels", {}).values()
             ],
         ),
@@ -123,10 +123,10 @@ def _school_tables(view):
                 (
                     row["label"],
                     row.get("group", {}).get("n"),
-                    _percent(row.get("group", {}).get("percent_proficient")),
+                    _cell(row.get("group", {}).get("percent_proficient")),
                     row.get("rest", {}).get("n"),
-                    _percent(row.get("rest", {}).get("percent_proficient")),
-                    _percent(row.get("gap")),
+                    _cell(row.get("rest", {}).get("percent_proficient")),
+                    _cell(row.get("gap")),
                 )
                 for row in view.subgroup_rows
             ],
@@ -134,7 +134,7 @@ def _school_tables(view):
         "gains": (
             ["between", "students", "mean_gain"],
             [
-                (pair.replace("_", " "), gain["n_matched"], _percent(gain["mean_gain"]))
+                (pair.replace("_", " "), gain["n_matched"], _cell(gain["mean_gain"]))
                 for pair, gain in metrics.get("gains", {}).items()
             ],
         ),
@@ -147,10 +147,10 @@ def _school_tables(view):
                     s.get_window_display(),
                     view.subgroup_label,
                     g.get("group", {}).get("n"),
-                    _percent(g.get("group", {}).get("percent_proficient")),
+                    _cell(g.get("group", {}).get("percent_proficient")),
                     g.get("rest", {}).get("n"),
-                    _percent(g.get("rest", {}).get("percent_proficient")),
-                    _percent(g.get("gap")),
+                    _cell(g.get("rest", {}).get("percent_proficient")),
+                    _cell(g.get("gap")),
                 )
                 for s, g in view.subgroup_trend
             ],
@@ -162,8 +162,8 @@ def _school_tables(view):
                     s.scope_key,
                     s.metrics.get("tested"),
                     s.metrics.get("mean_score"),
-                    _percent(s.metrics.get("percent_proficient")),
-                    _percent(s.metrics.get("students_at_risk")),
+                    _cell(s.metrics.get("percent_proficient")),
+                    _cell(s.metrics.get("students_at_risk")),
                 )
                 for s in view.grade_rows
             ],
@@ -189,9 +189,9 @@ def _student_table(students):
             s.last_name,
             s.first_name,
             s.score,
-            _percent(s.level_label),
-            _percent(getattr(s, "previous_score", None)),
-            _percent(getattr(s, "change", None)),
+            _cell(s.level_label),
+            _cell(getattr(s, "previous_score", None)),
+            _cell(getattr(s, "change", None)),
             s.english_learner,
             s.special_education,
             s.economically_disadvantaged,
@@ -258,8 +258,8 @@ def grade_dashboard(request, slug, grade):
                             (
                                 m.get("tested"),
                                 m.get("mean_score"),
-                                _percent(m.get("percent_proficient")),
-                                _percent(m.get("students_at_risk")),
+                                _cell(m.get("percent_proficient")),
+                                _cell(m.get("students_at_risk")),
                             )
                             if (m := getattr(by_section.get(section.pk), "metrics", None))
                             else ("", "", "", "")
@@ -402,5 +402,6 @@ def my_classes(request):
     context = {"own": [], "caseload": [], "caseload_summary": [], "has_profile": bool(staff_id)}
     if staff_id:
         staff = StaffMember.objects.get(pk=staff_id)
-        context.update(selectors.my_classes(staff=staff))
+        sections = permissions.visible_sections(request.user)
+        context.update(selectors.my_classes(staff=staff, sections=sections))
     return render(request, "data_tracking/my_classes.html", context)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "teams",
     "observations",
     "data_tracking",
+    "leadership",
 ]
 
 MIDDLEWARE = [

@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("observations.urls")),
     path("", include("data_tracking.urls")),
+    path("", include("leadership.urls")),
 ]

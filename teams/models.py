@@ -4,6 +4,8 @@ History is never deleted: a role or caseload that ends gets an end date and a cl
 new row records the next one. "Active" means not yet closed.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -324,6 +326,14 @@ class ActionItem(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     source_label = models.CharField(max_length=200, blank=True)
     source_url = models.CharField(max_length=300, blank=True)
+    meeting = models.ForeignKey(
+        "Meeting",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="action_items",
+        help_text="The meeting that raised it, if one did.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -339,3 +349,148 @@ class ActionItem(models.Model):
     @property
     def is_done(self):
         return self.done_at is not None
+
+
+class Meeting(models.Model):
+    """One sitting of a team: its agenda, attendance, notes, decisions and the action items
+    raised. Meetings scheduled together as a recurring series share a ``series`` id."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        IN_PROGRESS = "in_progress", "In progress"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    team = models.ForeignKey(LeadershipTeam, on_delete=models.CASCADE, related_name="meetings")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=45)
+    location = models.CharField(max_length=120, blank=True)
+    purpose = models.CharField(
+        max_length=200, blank=True, help_text="What this meeting is for, in a line."
+    )
+    facilitator = models.ForeignKey(
+        StaffMember,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="facilitated_meetings",
+    )
+    note_taker = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    series = models.UUIDField(null=True, blank=True, db_index=True)
+    notes = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["team", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=480),
+                name="meeting_duration_5_to_480",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.team} — {timezone.localtime(self.starts_at):%a %-d %b %Y, %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("teams:meeting_detail", args=[self.pk])
+
+    @property
+    def ends_at(self):
+        return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_open(self):
+        """Scheduled or in progress: the agenda can still change."""
+        return self.status in (self.Status.SCHEDULED, self.Status.IN_PROGRESS)
+
+
+class AgendaItem(models.Model):
+    """A topic for a meeting, time-boxed and owned. ``meeting`` is empty while the item waits for
+    the team's next meeting (a finding sent to a team that has none scheduled)."""
+
+    team = models.ForeignKey(LeadershipTeam, on_delete=models.CASCADE, related_name="agenda_items")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, null=True, blank=True, related_name="agenda_items"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True)
+    minutes = models.PositiveSmallIntegerField(default=10)
+    owner = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="agenda_items"
+    )
+    snapshot = models.ForeignKey(
+        "data_tracking.DashboardSnapshot",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="agenda_items",
+    )
+    link_label = models.CharField(max_length=200, blank=True)
+    link_url = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    discussed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1) & Q(minutes__lte=240), name="agenda_item_minutes"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Decision(models.Model):
+    """What a team decided at a meeting, in a sentence or two."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
+    text = models.CharField(max_length=500)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class Attendance(models.Model):
+    class Status(models.TextChoices):
+        PRESENT = "present", "Present"
+        ABSENT = "absent", "Absent"
+        EXCUSED = "excused", "Excused"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="attendance")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PRESENT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "staff"], name="attendance_once_per_person")
+        ]
+
+    def __str__(self):
+        return f"{self.staff}: {self.get_status_display()}"

@@ -489,13 +489,14 @@ def test_a_compile_that_dies_half_way_leaves_the_last_good_snapshots(term, monke
     good = set(DashboardSnapshot.objects.filter(is_current=True).values_list("pk", flat=True))
     Student.objects.filter(pk=term["students"]["s4"].pk).update(english_learner=True)
 
-    real_bulk_create = DashboardSnapshot.objects.bulk_create
+    real_insert = compile_module._snapshots_insert
 
-    def write_half_then_die(snapshots, **kwargs):
-        real_bulk_create(snapshots[: len(snapshots) // 2], **kwargs)
+    def write_half_then_die(school, created):
+        real_insert(school, created[: len(created) // 2])
+        assert DashboardSnapshot.objects.count() > len(good)  # half the new versions are in
         raise RuntimeError("worker lost")
 
-    monkeypatch.setattr(DashboardSnapshot.objects, "bulk_create", write_half_then_die)
+    monkeypatch.setattr(compile_module, "_snapshots_insert", write_half_then_die)
     with pytest.raises(RuntimeError):
         school_compile(school=term["school"])
 
@@ -584,7 +585,8 @@ def school_of_size(students):
 @pytest.mark.django_db
 def test_query_count_does_not_grow_with_students(django_assert_max_num_queries):
     """Savepoint; on PostgreSQL two SET LOCAL and the lock; assessments, levels, the aggregation,
-    current snapshots, one insert; release: 10 (7 on SQLite), at any size."""
+    current snapshots, one insert; release: 10 (7 on SQLite), at any size. PostgreSQL's insert is
+    a COPY through psycopg2's own cursor, which Django's query log does not see."""
     counts = []
     for size in (20, 200):
         school = school_of_size(size)
@@ -595,7 +597,8 @@ def test_query_count_does_not_grow_with_students(django_assert_max_num_queries):
         assert current(school, Scope.SCHOOL).metrics["tested"] == size
         counts.append((len(first), len(again)))
     assert counts[0] == counts[1]
-    assert counts[0][1] == counts[0][0] - 1  # nothing to insert
+    insert_logged = connection.vendor != "postgresql"
+    assert counts[0][1] == counts[0][0] - insert_logged  # nothing to insert
 
 
 # ── Tasks ────────────────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,1 @@
+"""Views of the leadership map, the district comparison and the talent pipeline."""

@@ -7,6 +7,7 @@ Student data is FERPA-protected: every page that shows students reaches them thr
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from teams.models import District, School, StaffMember
 
@@ -257,6 +258,18 @@ class DashboardSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.school} · {self.scope} {self.scope_key} · {self.subject} {self.window}"
+
+    def get_dashboard_url(self):
+        """The dashboard page that shows this snapshot's scope, subject and window."""
+        query = f"?subject={self.subject}&period={self.school_year}:{self.window}"
+        if self.scope == self.Scope.GRADE:
+            path = reverse("data_tracking:grade_dashboard", args=[self.school.slug, self.scope_key])
+        elif self.scope == self.Scope.SECTION:
+            path = reverse("data_tracking:section_dashboard", args=[self.scope_key])
+            query = f"?period={self.school_year}:{self.window}"
+        else:
+            path = reverse("data_tracking:school_dashboard", args=[self.school.slug])
+        return path + query
 
 
 class DashboardReview(models.Model):

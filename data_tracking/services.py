@@ -227,8 +227,10 @@ def _review_label(snapshot):
 def review_create(
     *, snapshot, reviewer, comment="", team=None, action_text="", due_date=None, source_url=""
 ):
-    """Record a principal's review; a follow-up for a team becomes that team's action item."""
-    from teams.services import action_item_create
+    """Record a principal's review. A follow-up for a team becomes that team's action item and a
+    topic, with the snapshot linked, on the team's next meeting (or waiting for the next one
+    scheduled): the item is ``item.agenda_item``."""
+    from teams.services import action_item_create, agenda_item_send
 
     if team is not None and team.school_id != snapshot.school_id:
         raise ValidationError({"team": "Choose a team of this school."})
@@ -246,5 +248,14 @@ def review_create(
             created_by=reviewer,
             source_label=_review_label(snapshot),
             source_url=source_url,
+        )
+        item.agenda_item = agenda_item_send(
+            team=team,
+            title=item.text,
+            details=review.comment,
+            snapshot=snapshot,
+            link_label=_review_label(snapshot),
+            link_url=source_url,
+            created_by=reviewer,
         )
     return review, item

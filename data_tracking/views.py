@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
 from teams import permissions as team_permissions
@@ -358,10 +358,7 @@ def review_list(request):
 def snapshot_review(request, pk):
     snapshot = permissions.get_snapshot_for_review(request.user, pk)
     form = ReviewForm(request.POST or None, school=snapshot.school)
-    dashboard_url = (
-        reverse("data_tracking:school_dashboard", args=[snapshot.school.slug])
-        + f"?subject={snapshot.subject}&period={snapshot.school_year}:{snapshot.window}"
-    )
+    dashboard_url = snapshot.get_dashboard_url()
     if request.method == "POST" and form.is_valid():
         try:
             _, item = services.review_create(
@@ -375,7 +372,13 @@ def snapshot_review(request, pk):
         else:
             message = "Review saved."
             if item:
-                message += f" “{item.text}” is now an action item of {item.team}."
+                message += f" “{item.text}” is now an action item of {item.team}"
+                meeting = item.agenda_item.meeting
+                if meeting:
+                    when = localtime(meeting.starts_at)
+                    message += f" and on the agenda of its meeting on {when:%b %-d}."
+                else:
+                    message += ", waiting for its next meeting to be scheduled."
             messages.success(request, message)
             return redirect("data_tracking:review_list")
     return render(

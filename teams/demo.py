@@ -19,7 +19,7 @@ import random
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -911,7 +911,161 @@ def assign_caseloads(ctx):
                 )
 
 
-BUILD_STEPS = [create_district, create_staff, create_teams, record_turnover, assign_caseloads]
+# Teams meet every two weeks after school. The Grade 6 Team and the middle school's ILT have
+# real content in their last two meetings and an agenda ready for the next one (journey 6).
+MEETING_TIME = (15, 30)
+MEETING_WEEKDAYS = (1, 2, 3)  # Tuesday, Wednesday, Thursday, by team
+DETAILED_MEETINGS = {
+    (MIDDLE, "Grade 6 Team"): {
+        "past": [
+            (
+                ("Homework routine: two weeks in", 15, "leader"),
+                "Keep one shared homework planner page for every grade 6 class.",
+                ("Share the planner page template with families", "ms-6-ss", True),
+            ),
+            (
+                ("Students slipping in attendance", 20, "ms-sped-a"),
+                "Call home on the second absence in a week, whoever teaches first period.",
+                ("Set up the shared call log", "ms-sped-a", False),
+            ),
+        ],
+        "next": [
+            ("Fall MAP math: where grade 6 stands", 20, "leader", "grade"),
+            ("Notebook check: what we saw this week", 10, "teacher", None),
+            ("Plan for the students at risk", 15, "ms-sped-a", None),
+        ],
+    },
+    (MIDDLE, ILT): {
+        "past": [
+            (
+                ("Observation cycles: coverage so far", 20, "coach"),
+                "Every teacher gets a first cycle before the winter break.",
+                ("Publish the cycle calendar for November", "ms-6-sci", False),
+            ),
+        ],
+        "next": [
+            ("Fall MAP results: English learners in math", 25, "ms-7-math", "school"),
+            ("Observation trends: discussion in class", 15, "coach", "trends"),
+        ],
+    },
+}
+
+
+def hold_meetings(ctx):
+    """Every team's meeting series, the past ones held with attendance, and for the teams in
+    ``DETAILED_MEETINGS`` agendas, decisions and action items."""
+    from django.urls import reverse
+
+    from .models import ActionItem, AgendaItem, Attendance, Decision, Meeting
+
+    now = timezone.now()
+    series_end = date(ctx.year_start.year + 1, 6, 10)
+    for index, ((level, name), team) in enumerate(ctx.teams.items()):
+        members = list(TeamMembership.objects.active().filter(team=team).select_related("staff"))
+        by_role = {m.role: m.staff for m in reversed(members)}
+        facilitator = by_role.get(Role.FACILITATOR) or by_role.get(Role.TEAM_LEAD)
+        principal = ctx.principal_user(level)
+        first = ctx.teams_start + timedelta(days=7)
+        while first.weekday() != MEETING_WEEKDAYS[index % len(MEETING_WEEKDAYS)]:
+            first += timedelta(days=1)
+        meetings = services.meeting_schedule(
+            team=team,
+            starts_at=timezone.make_aware(datetime.combine(first, time(*MEETING_TIME))),
+            duration_minutes=45,
+            location="Library" if team.kind == Kind.ILT else "Room 112",
+            facilitator=facilitator,
+            note_taker=by_role.get(Role.NOTE_TAKER),
+            repeat="biweekly",
+            repeat_until=series_end,
+            created_by=principal,
+        )
+        held = [m for m in meetings if m.ends_at < now]
+        for meeting in held:
+            meeting.status = Meeting.Status.HELD
+            meeting.started_at = meeting.starts_at
+            meeting.ended_at = meeting.ends_at
+        Meeting.objects.bulk_update(held, ["status", "started_at", "ended_at"])
+        Attendance.objects.bulk_create(
+            Attendance(
+                meeting=meeting,
+                staff=member.staff,
+                status=Attendance.Status.ABSENT
+                if ctx.rng.random() < 0.08
+                else Attendance.Status.PRESENT,
+            )
+            for meeting in held
+            for member in members
+        )
+        plan = DETAILED_MEETINGS.get((level, name))
+        if not plan:
+            continue
+        for meeting, (topic, decision, action) in zip(
+            held[-len(plan["past"]) :], plan["past"], strict=False
+        ):
+            title, minutes, owner = topic
+            item = AgendaItem.objects.create(
+                team=team,
+                meeting=meeting,
+                position=1,
+                title=title,
+                minutes=minutes,
+                owner=ctx.staff[owner],
+                notes="Talked it through; see the decision.",
+                discussed_at=meeting.starts_at + timedelta(minutes=minutes),
+            )
+            Decision.objects.create(meeting=meeting, agenda_item=item, text=decision)
+            text, owner, done = action
+            action_item = ActionItem.objects.create(
+                team=team,
+                text=text,
+                owner=ctx.staff[owner],
+                due_date=(meeting.starts_at + timedelta(days=7)).date(),
+                meeting=meeting,
+                done_at=meeting.starts_at + timedelta(days=5) if done else None,
+            )
+            ActionItem.objects.filter(pk=action_item.pk).update(created_at=meeting.starts_at)
+        upcoming = next((m for m in meetings if m.starts_at > now), None)
+        if upcoming is None:
+            continue
+        school = team.school
+        links = {
+            "grade": (
+                "Grade 6 dashboard",
+                reverse("data_tracking:grade_dashboard", args=[school.slug, "6"]),
+            ),
+            "school": (
+                "School dashboard",
+                reverse("data_tracking:school_dashboard", args=[school.slug]),
+            ),
+            "trends": (
+                "Observation trends",
+                reverse("observations:school_trends", args=[school.slug]),
+            ),
+        }
+        AgendaItem.objects.bulk_create(
+            AgendaItem(
+                team=team,
+                meeting=upcoming,
+                position=position,
+                title=title,
+                minutes=minutes,
+                owner=ctx.staff[owner],
+                link_label=links[link][0] if link else "",
+                link_url=links[link][1] if link else "",
+                created_by=principal,
+            )
+            for position, (title, minutes, owner, link) in enumerate(plan["next"], start=1)
+        )
+
+
+BUILD_STEPS = [
+    create_district,
+    create_staff,
+    create_teams,
+    record_turnover,
+    assign_caseloads,
+    hold_meetings,
+]
 
 
 def discover_steps():

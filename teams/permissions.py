@@ -21,12 +21,15 @@ from django.shortcuts import get_object_or_404
 
 from .models import (
     ActionItem,
+    AgendaItem,
     Assignment,
     Caseload,
     LeadershipTeam,
+    Meeting,
     School,
     StaffMember,
     TeamMembership,
+    TeamRole,
 )
 
 Position = Assignment.Position
@@ -194,4 +197,95 @@ def get_action_item_for_update(user, pk):
     )
     if not can_update_action_items(user, item.team):
         raise PermissionDenied("Only the team's members and the school's leaders can do this.")
+    return item
+
+
+# --- Meetings ------------------------------------------------------------------------------------
+
+# Team roles that run the team's meetings (agenda, attendance, decisions, action items) and
+# schedule them; the note-taker role writes the notes. Everyone else who may see the team reads.
+RUN_ROLES = (TeamRole.TEAM_LEAD, TeamRole.FACILITATOR)
+NOTE_ROLES = (TeamRole.NOTE_TAKER,)
+
+
+@dataclass(frozen=True)
+class MeetingPowers:
+    run: bool = False
+    notes: bool = False
+
+    @property
+    def any(self):
+        return self.run or self.notes
+
+
+def _team_role(user, team):
+    staff_id = get_scope(user).staff_id
+    if staff_id is None:
+        return None
+    return (
+        TeamMembership.objects.active()
+        .filter(team=team, staff_id=staff_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def can_schedule_meetings(user, team):
+    """The school's managers and the team's leads and facilitators."""
+    return can_manage_school(user, team.school) or _team_role(user, team) in RUN_ROLES
+
+
+def meeting_powers(user, meeting):
+    """What this person may write at this meeting: run it, take its notes, or only read.
+
+    The meeting's own facilitator and note-taker hold those powers for it even without the team
+    role (a member standing in for the usual facilitator), as long as they are still on the team.
+    """
+    if can_manage_school(user, meeting.team.school):
+        return MeetingPowers(run=True, notes=True)
+    role = _team_role(user, meeting.team)
+    if role is None:
+        return MeetingPowers()
+    staff_id = get_scope(user).staff_id
+    run = role in RUN_ROLES or meeting.facilitator_id == staff_id
+    notes = run or role in NOTE_ROLES or meeting.note_taker_id == staff_id
+    return MeetingPowers(run=run, notes=notes)
+
+
+def visible_meetings(user):
+    return Meeting.objects.filter(team__in=visible_teams(user).values("pk")).select_related(
+        "team__school", "facilitator__user", "note_taker__user"
+    )
+
+
+def get_meeting_for_read(user, pk):
+    return get_object_or_404(visible_meetings(user), pk=pk)
+
+
+def get_meeting_for_write(user, pk, *, power="run"):
+    """The meeting, if this person may ``run`` it or write its ``notes``; 403 if they may only
+    read it, 404 if they may not even see it."""
+    meeting = get_meeting_for_read(user, pk)
+    if not getattr(meeting_powers(user, meeting), power):
+        if power == "notes":
+            raise PermissionDenied("Only the meeting's facilitator and note-taker write its notes.")
+        raise PermissionDenied(
+            "Only the meeting's facilitator, the team's leads and the school's leaders can do this."
+        )
+    return meeting
+
+
+def get_team_for_scheduling(user, pk):
+    team = get_team_for_read(user, pk)
+    if not can_schedule_meetings(user, team):
+        raise PermissionDenied("Only the team's leads and the school's leaders schedule meetings.")
+    return team
+
+
+def get_agenda_item_for_write(user, pk, *, power="run"):
+    """An agenda item of a meeting this person may ``run`` (or write the ``notes`` of)."""
+    item = get_object_or_404(
+        AgendaItem.objects.filter(meeting__in=visible_meetings(user).values("pk")), pk=pk
+    )
+    item.meeting = get_meeting_for_write(user, item.meeting_id, power=power)
     return item

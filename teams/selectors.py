@@ -1,5 +1,7 @@
 """Reads for the teams pages. Each returns a queryset (or a small dict) with a fixed query count."""
 
+import datetime
+
 from django.db.models import (
     Case,
     Count,
@@ -12,8 +14,20 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
-from .models import Assignment, Caseload, LeadershipTeam, StaffMember, TeamMembership, TeamRole
+from .models import (
+    ActionItem,
+    Assignment,
+    Attendance,
+    Caseload,
+    Decision,
+    LeadershipTeam,
+    Meeting,
+    StaffMember,
+    TeamMembership,
+    TeamRole,
+)
 
 LEAD_ROLES = (TeamRole.TEAM_LEAD, TeamRole.FACILITATOR)
 
@@ -131,3 +145,77 @@ def team_action_items(*, team, done_shown=10):
     )
     done_items = list(items.filter(done_at__isnull=False).order_by("-done_at")[:done_shown])
     return {"open": open_items, "done": done_items}
+
+
+# ── Meetings ─────────────────────────────────────────────────────────────────────────────────
+
+
+def team_meetings(*, team, past_shown=10):
+    """The team's open meetings (soonest first) and the latest past or cancelled ones."""
+    meetings = team.meetings.select_related("facilitator__user").annotate(
+        topics=Count("agenda_items", distinct=True)
+    )
+    open_statuses = (Meeting.Status.SCHEDULED, Meeting.Status.IN_PROGRESS)
+    upcoming = list(meetings.filter(status__in=open_statuses).order_by("starts_at", "pk"))
+    past = list(
+        meetings.exclude(status__in=open_statuses).order_by("-starts_at", "-pk")[:past_shown]
+    )
+    return {"upcoming": upcoming, "past": past}
+
+
+def team_decisions(*, team, shown=10):
+    """What the team decided, newest first."""
+    return list(
+        Decision.objects.filter(meeting__team=team)
+        .select_related("meeting", "agenda_item")
+        .order_by("-recorded_at", "-pk")[:shown]
+    )
+
+
+def waiting_agenda_items(*, team):
+    return list(team.agenda_items.filter(meeting__isnull=True).order_by("position", "pk"))
+
+
+def meeting_page(*, meeting):
+    """Everything the meeting page shows, in a fixed number of queries.
+
+    ``carried_over``: the team's action items from before this meeting that were still open when
+    it began (for a meeting not yet held: still open now). ``raised``: items raised at it.
+    """
+    team = meeting.team
+    agenda = list(
+        meeting.agenda_items.select_related("owner__user", "snapshot__school").order_by(
+            "position", "pk"
+        )
+    )
+    start = meeting.starts_at
+    clock = start
+    for item in agenda:
+        item.planned_start = clock
+        clock += datetime.timedelta(minutes=item.minutes)
+    planned = sum(item.minutes for item in agenda)
+    begun = meeting.started_at or timezone.now()
+    items = ActionItem.objects.filter(team=team).select_related("owner__user", "meeting")
+    carried_over = list(
+        items.exclude(meeting=meeting)
+        .filter(created_at__lt=begun)
+        .filter(Q(done_at__isnull=True) | Q(done_at__gte=begun))
+        .order_by(F("due_date").asc(nulls_last=True), "created_at")
+    )
+    raised = list(items.filter(meeting=meeting).order_by("created_at", "pk"))
+    members = list(team_members(team=team))
+    recorded = dict(Attendance.objects.filter(meeting=meeting).values_list("staff_id", "status"))
+    for membership in members:
+        membership.attendance = recorded.get(membership.staff_id, "")
+    return {
+        "agenda": agenda,
+        "planned_minutes": planned,
+        "over_minutes": max(0, planned - meeting.duration_minutes),
+        "carried_over": carried_over,
+        "raised": raised,
+        "members": members,
+        "present": sum(1 for status in recorded.values() if status == Attendance.Status.PRESENT),
+        "decisions": list(
+            meeting.decisions.select_related("agenda_item").order_by("recorded_at", "pk")
+        ),
+    }

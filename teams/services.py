@@ -4,11 +4,25 @@ Services raise ValidationError keyed by form field, so a view can show the messa
 field the user has to change.
 """
 
+import datetime
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import formats, timezone
 
-from .models import ActionItem, Assignment, Caseload, LeadershipTeam, TeamMembership
+from .models import (
+    ActionItem,
+    AgendaItem,
+    Assignment,
+    Attendance,
+    Caseload,
+    Decision,
+    LeadershipTeam,
+    Meeting,
+    TeamMembership,
+)
 
 
 def _date(value):
@@ -140,17 +154,31 @@ def caseload_end(*, caseload, end_date, ended_by):
     return caseload
 
 
+def _require_member(team, staff, field):
+    if (
+        staff is not None
+        and not TeamMembership.objects.active().filter(team=team, staff=staff).exists()
+    ):
+        raise ValidationError({field: f"{staff} is not a member of {team}."})
+
+
 @transaction.atomic
 def action_item_create(
-    *, team, text, created_by, owner=None, due_date=None, source_label="", source_url=""
+    *,
+    team,
+    text,
+    created_by,
+    owner=None,
+    due_date=None,
+    source_label="",
+    source_url="",
+    meeting=None,
 ):
+    """A follow-up for ``team``; ``meeting`` is the meeting that raised it, if one did. Open
+    items show on every later meeting of the team until someone marks them done."""
     if not text.strip():
         raise ValidationError({"text": "Say what the team should do."})
-    if (
-        owner is not None
-        and not TeamMembership.objects.active().filter(team=team, staff=owner).exists()
-    ):
-        raise ValidationError({"owner": f"{owner} is not a member of {team}."})
+    _require_member(team, owner, "owner")
     return ActionItem.objects.create(
         team=team,
         text=text.strip(),
@@ -158,6 +186,7 @@ def action_item_create(
         due_date=due_date,
         source_label=source_label,
         source_url=source_url,
+        meeting=meeting,
         created_by=created_by,
     )
 
@@ -167,3 +196,292 @@ def action_item_set_done(*, item, done):
     item.done_at = timezone.now() if done else None
     item.save(update_fields=["done_at"])
     return item
+
+
+# ── Meetings ─────────────────────────────────────────────────────────────────────────────────
+
+# How far apart the meetings of a recurring series are, in days. Four weeks rather than "monthly":
+# a team that meets on Tuesdays keeps meeting on Tuesdays.
+REPEAT_DAYS = {"weekly": 7, "biweekly": 14, "four_weekly": 28}
+MAX_SERIES = 40  # a school year of weekly meetings
+
+
+def _meeting_roles_check(team, facilitator, note_taker):
+    _require_member(team, facilitator, "facilitator")
+    _require_member(team, note_taker, "note_taker")
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    team,
+    starts_at,
+    created_by,
+    duration_minutes=45,
+    location="",
+    purpose="",
+    facilitator=None,
+    note_taker=None,
+    repeat="",
+    repeat_until=None,
+):
+    """Schedule one meeting, or a series every ``repeat`` until ``repeat_until`` (inclusive).
+
+    Agenda items waiting for the team's next meeting (findings sent while none was scheduled)
+    move onto the first meeting scheduled here.
+    """
+    _meeting_roles_check(team, facilitator, note_taker)
+    starts = [starts_at]
+    if repeat:
+        if repeat not in REPEAT_DAYS:
+            raise ValidationError({"repeat": "Choose how often the meeting repeats."})
+        if repeat_until is None:
+            raise ValidationError({"repeat_until": "Say until when the meeting repeats."})
+        if repeat_until < timezone.localtime(starts_at).date():
+            raise ValidationError({"repeat_until": "The last date is before the first meeting."})
+        step = datetime.timedelta(days=REPEAT_DAYS[repeat])
+        while timezone.localtime(starts[-1] + step).date() <= repeat_until:
+            starts.append(starts[-1] + step)
+        if len(starts) > MAX_SERIES:
+            many = f"That makes {len(starts)} meetings; schedule at most {MAX_SERIES} at once."
+            raise ValidationError({"repeat_until": many})
+    series = uuid.uuid4() if len(starts) > 1 else None
+    meetings = Meeting.objects.bulk_create(
+        Meeting(
+            team=team,
+            starts_at=start,
+            duration_minutes=duration_minutes,
+            location=location.strip(),
+            purpose=purpose.strip(),
+            facilitator=facilitator,
+            note_taker=note_taker,
+            series=series,
+            created_by=created_by,
+        )
+        for start in starts
+    )
+    first = min(meetings, key=lambda meeting: meeting.starts_at)
+    if first.starts_at >= timezone.now():
+        _agenda_append(AgendaItem.objects.filter(team=team, meeting__isnull=True), first)
+    return meetings
+
+
+@transaction.atomic
+def meeting_update(
+    *, meeting, starts_at, duration_minutes, location, purpose, facilitator, note_taker
+):
+    if not meeting.is_open:
+        raise ValidationError("This meeting is over; its details can no longer change.")
+    _meeting_roles_check(meeting.team, facilitator, note_taker)
+    meeting.starts_at = starts_at
+    meeting.duration_minutes = duration_minutes
+    meeting.location = location.strip()
+    meeting.purpose = purpose.strip()
+    meeting.facilitator = facilitator
+    meeting.note_taker = note_taker
+    meeting.save()
+    return meeting
+
+
+def _locked(meeting):
+    return Meeting.objects.select_for_update().select_related("team").get(pk=meeting.pk)
+
+
+@transaction.atomic
+def meeting_start(*, meeting):
+    meeting = _locked(meeting)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError(f"This meeting is {meeting.get_status_display().lower()}.")
+    meeting.status = Meeting.Status.IN_PROGRESS
+    meeting.started_at = timezone.now()
+    meeting.save(update_fields=["status", "started_at"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_finish(*, meeting):
+    """Close the meeting. Agenda items not discussed go to the team's next open meeting, so a
+    topic that ran out of time is not lost; open action items show there anyway."""
+    meeting = _locked(meeting)
+    if not meeting.is_open:
+        raise ValidationError(f"This meeting is already {meeting.get_status_display().lower()}.")
+    meeting.status = Meeting.Status.HELD
+    meeting.started_at = meeting.started_at or timezone.now()
+    meeting.ended_at = timezone.now()
+    meeting.save(update_fields=["status", "started_at", "ended_at"])
+    moved = _carry_over_agenda(meeting)
+    return meeting, moved
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting):
+    meeting = _locked(meeting)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError("Only a meeting that has not started can be cancelled.")
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.save(update_fields=["status"])
+    return meeting, _carry_over_agenda(meeting)
+
+
+def next_open_meeting(team, *, after=None):
+    """The team's next scheduled meeting (starting now or later, or after ``after``)."""
+    meetings = Meeting.objects.filter(team=team, status=Meeting.Status.SCHEDULED)
+    if after is not None:
+        meetings = meetings.filter(starts_at__gt=after.starts_at).exclude(pk=after.pk)
+    else:
+        meetings = meetings.filter(starts_at__gte=timezone.now())
+    return meetings.order_by("starts_at", "pk").first()
+
+
+def _carry_over_agenda(meeting):
+    """Move the meeting's undiscussed items to the team's next meeting, or to the waiting list."""
+    left = AgendaItem.objects.filter(meeting=meeting, discussed_at__isnull=True)
+    return _agenda_append(left, next_open_meeting(meeting.team, after=meeting))
+
+
+def _agenda_append(items, meeting):
+    """Put ``items`` (in their order) at the end of ``meeting``'s agenda, or on the team's
+    waiting list when ``meeting`` is None. Returns how many moved."""
+    items = list(items.order_by("position", "pk"))
+    if not items:
+        return 0
+    last = 0
+    if meeting is not None:
+        last = meeting.agenda_items.aggregate(last=Max("position"))["last"] or 0
+    for offset, item in enumerate(items, start=1):
+        item.meeting = meeting
+        item.position = last + offset
+    AgendaItem.objects.bulk_update(items, ["meeting", "position"])
+    return len(items)
+
+
+@transaction.atomic
+def agenda_item_add(
+    *,
+    meeting,
+    title,
+    created_by,
+    minutes=10,
+    owner=None,
+    details="",
+    snapshot=None,
+    link_label="",
+    link_url="",
+):
+    if not meeting.is_open:
+        raise ValidationError("This meeting is over; add the topic to the next one.")
+    if not title.strip():
+        raise ValidationError({"title": "Name the topic."})
+    _require_member(meeting.team, owner, "owner")
+    if snapshot is not None and snapshot.school_id != meeting.team.school_id:
+        raise ValidationError({"snapshot": "Choose a dashboard of this team's school."})
+    last = meeting.agenda_items.aggregate(last=Max("position"))["last"] or 0
+    return AgendaItem.objects.create(
+        team=meeting.team,
+        meeting=meeting,
+        position=last + 1,
+        title=title.strip(),
+        details=details.strip(),
+        minutes=minutes,
+        owner=owner,
+        snapshot=snapshot,
+        link_label=link_label,
+        link_url=link_url,
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def agenda_item_send(
+    *, team, title, created_by, details="", snapshot=None, link_label="", link_url=""
+):
+    """A finding sent to a team from elsewhere in the portal (a dashboard review): it lands on the
+    team's next scheduled meeting, or waits for the next one scheduled."""
+    meeting = next_open_meeting(team)
+    last = 0
+    if meeting is not None:
+        last = meeting.agenda_items.aggregate(last=Max("position"))["last"] or 0
+    return AgendaItem.objects.create(
+        team=team,
+        meeting=meeting,
+        position=last + 1,
+        title=title.strip()[:200],
+        details=details.strip(),
+        snapshot=snapshot,
+        link_label=link_label,
+        link_url=link_url,
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def agenda_item_move(*, item, direction):
+    """Swap the item with its neighbour above (``direction`` -1) or below (+1)."""
+    siblings = list(
+        AgendaItem.objects.select_for_update()
+        .filter(meeting_id=item.meeting_id)
+        .order_by("position", "pk")
+    )
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
+    other = index + direction
+    if not 0 <= other < len(siblings):
+        return item
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    for position, sibling in enumerate(siblings, start=1):
+        sibling.position = position
+    AgendaItem.objects.bulk_update(siblings, ["position"])
+    return item
+
+
+@transaction.atomic
+def agenda_item_remove(*, item):
+    if item.meeting is not None and not item.meeting.is_open:
+        raise ValidationError("This meeting is over; its agenda is part of the record.")
+    item.delete()
+
+
+@transaction.atomic
+def agenda_item_record(*, item, notes, discussed):
+    """The note-taker's notes on a topic and whether the meeting got to it."""
+    item.notes = notes.strip()
+    if discussed and item.discussed_at is None:
+        item.discussed_at = timezone.now()
+    elif not discussed:
+        item.discussed_at = None
+    item.save(update_fields=["notes", "discussed_at"])
+    return item
+
+
+@transaction.atomic
+def meeting_notes_save(*, meeting, notes):
+    meeting.notes = notes.strip()
+    meeting.save(update_fields=["notes"])
+    return meeting
+
+
+@transaction.atomic
+def attendance_record(*, meeting, statuses):
+    """``statuses``: {staff id: Attendance.Status} for the team's members; replaces what was
+    recorded for them."""
+    members = set(
+        TeamMembership.objects.active().filter(team=meeting.team).values_list("staff_id", flat=True)
+    )
+    unknown = set(statuses) - members
+    if unknown:
+        raise ValidationError("Attendance can only be taken for the team's members.")
+    Attendance.objects.filter(meeting=meeting, staff_id__in=statuses).delete()
+    Attendance.objects.bulk_create(
+        Attendance(meeting=meeting, staff_id=staff_id, status=status)
+        for staff_id, status in statuses.items()
+    )
+
+
+@transaction.atomic
+def decision_record(*, meeting, text, recorded_by, agenda_item=None):
+    if not text.strip():
+        raise ValidationError({"text": "Write down what was decided."})
+    if agenda_item is not None and agenda_item.meeting_id != meeting.pk:
+        raise ValidationError({"agenda_item": "Choose a topic of this meeting."})
+    return Decision.objects.create(
+        meeting=meeting, agenda_item=agenda_item, text=text.strip(), recorded_by=recorded_by
+    )

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import permissions, selectors, services
@@ -114,6 +115,10 @@ def team_detail(request, pk):
             "members": selectors.team_members(team=team),
             "action_items": selectors.team_action_items(team=team),
             "can_tick_items": permissions.can_update_action_items(request.user, team),
+            "meetings": selectors.team_meetings(team=team),
+            "decisions": selectors.team_decisions(team=team),
+            "waiting_topics": selectors.waiting_agenda_items(team=team),
+            "can_schedule": permissions.can_schedule_meetings(request.user, team),
             "history": history,
             "can_manage": permissions.can_manage_school(request.user, team.school),
         },
@@ -265,4 +270,8 @@ def action_item_toggle(request, pk):
     done = request.POST.get("done") == "1"
     services.action_item_set_done(item=item, done=done)
     messages.success(request, f"“{item.text}” marked {'done' if done else 'open again'}.")
+    # Ticked off on a meeting page: back to that meeting's action items, never to another site.
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect(item.team)

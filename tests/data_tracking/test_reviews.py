@@ -232,7 +232,7 @@ def test_sending_a_finding_to_a_team_makes_it_the_teams_action_item(client, worl
     assertContains(
         client.get(response.url),
         "“Plan reteaching for the four students at risk” is now an action item of "
-        "Instructional Leadership Team.",
+        "Instructional Leadership Team, waiting for its next meeting to be scheduled.",
     )
 
     # The team sees it, with the way back to the dashboard it came from.
@@ -243,6 +243,8 @@ def test_sending_a_finding_to_a_team_makes_it_the_teams_action_item(client, worl
     assertContains(team_page, "due Feb 15")
     link = f'<a href="{dashboard}?subject=math&amp;period={YEAR}:winter">'
     assertContains(team_page, f"{link}Mathematics, winter 2026-2027 review</a>")
+    # No meeting is scheduled: the topic waits on the team page for the next one.
+    assertContains(team_page, "Waiting for the next meeting (1)")
 
 
 def test_a_team_of_another_school_is_refused(client, world, compiled):

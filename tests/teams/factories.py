@@ -12,6 +12,7 @@ from teams.models import (
     Caseload,
     District,
     LeadershipTeam,
+    Meeting,
     School,
     StaffMember,
     TeamMembership,
@@ -120,3 +121,17 @@ def district_leader_of(district, **user_fields):
         position=Assignment.Position.DISTRICT_LEADER,
     )
     return staff
+
+
+class MeetingFactory(DjangoModelFactory):
+    """A scheduled meeting tomorrow afternoon."""
+
+    class Meta:
+        model = Meeting
+
+    team = factory.SubFactory(LeadershipTeamFactory)
+    starts_at = factory.LazyFunction(
+        lambda: timezone.now().replace(hour=15, minute=30, second=0, microsecond=0)
+        + datetime.timedelta(days=1)
+    )
+    duration_minutes = 45

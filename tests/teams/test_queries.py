@@ -12,7 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from teams.models import Assignment, Caseload, LeadershipTeam, StaffMember, TeamMembership, TeamRole
+from teams.models import (
+    AgendaItem,
+    Assignment,
+    Caseload,
+    Decision,
+    LeadershipTeam,
+    Meeting,
+    StaffMember,
+    TeamMembership,
+    TeamRole,
+)
 from tests.teams.factories import days_ago
 
 # Measured with the principal of the school logged in; the same number at both sizes.
@@ -23,7 +33,9 @@ QUERY_PINS = {
     "teams:school_detail": 12,
     "teams:staff_list": 10,
     "teams:team_list": 8,
-    "teams:team_detail": 11,  # two list its action items
+    # two list its action items, two its coming and past meetings; decisions and topics
+    # waiting for a meeting one each
+    "teams:team_detail": 15,
     "teams:caseload_list": 7,
 }
 
@@ -103,6 +115,24 @@ def populate(world, size):
             start_date=days_ago(10),
         )
         for i, teacher in enumerate(teachers)
+    )
+
+    # The team has met, and meets again: a meeting, a decision and a waiting topic per ten staff.
+    now = timezone.now()
+    meetings = Meeting.objects.bulk_create(
+        Meeting(
+            team=world.team,
+            starts_at=now + datetime.timedelta(days=7 * n - size // 20),
+            facilitator=staff[n],
+            status=Meeting.Status.HELD if n < size // 20 else Meeting.Status.SCHEDULED,
+        )
+        for n in range(max(1, size // 10))
+    )
+    Decision.objects.bulk_create(
+        Decision(meeting=meeting, text=f"Decision {n}") for n, meeting in enumerate(meetings)
+    )
+    AgendaItem.objects.bulk_create(
+        AgendaItem(team=world.team, title=f"Waiting {n}") for n in range(len(meetings))
     )
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import permissions, selectors, services
@@ -22,6 +23,10 @@ from .forms import (
     MeetingScheduleForm,
 )
 from .models import Attendance
+
+# The meeting page shows several forms at once; a prefix each keeps their field ids (and so their
+# labels) apart: "decision-text" and "action-text", not two "id_text".
+AGENDA, DECISION, ACTION = "topic", "decision", "action"
 
 
 def _to(meeting, anchor):
@@ -77,8 +82,8 @@ def meeting_edit(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
     team = meeting.team
     initial = {
-        "date": meeting.starts_at.astimezone().date(),
-        "time": meeting.starts_at.astimezone().time(),
+        "date": timezone.localtime(meeting.starts_at).date(),
+        "time": timezone.localtime(meeting.starts_at).time(),
         "duration_minutes": meeting.duration_minutes,
         "purpose": meeting.purpose,
         "location": meeting.location,
@@ -118,13 +123,21 @@ def meeting_detail(request, pk, **bound):
         "school": meeting.team.school,
         "powers": powers,
         "attendance_choices": Attendance.Status.choices,
+        # Members tick action items off here as on the team page.
+        "can_tick_items": permissions.can_update_action_items(request.user, meeting.team),
         **page,
     }
     if powers.run and meeting.is_open:
-        context["agenda_form"] = bound.get("agenda_form") or AgendaItemForm(meeting=meeting)
+        context["agenda_form"] = bound.get("agenda_form") or AgendaItemForm(
+            meeting=meeting, prefix=AGENDA
+        )
     if powers.run and meeting.status != meeting.Status.CANCELLED:
-        context["decision_form"] = bound.get("decision_form") or DecisionForm(meeting=meeting)
-        context["action_form"] = bound.get("action_form") or MeetingActionItemForm(meeting=meeting)
+        context["decision_form"] = bound.get("decision_form") or DecisionForm(
+            meeting=meeting, prefix=DECISION
+        )
+        context["action_form"] = bound.get("action_form") or MeetingActionItemForm(
+            meeting=meeting, prefix=ACTION
+        )
     if powers.notes:
         context["notes_form"] = MeetingNotesForm(initial={"notes": meeting.notes})
     status = 400 if bound else 200
@@ -151,7 +164,7 @@ def meeting_finish(request, pk):
     else:
         message = "Meeting finished. Open action items carry over to the next meeting."
         if moved:
-            message += f" {moved} topic(s) not reached moved to the next agenda."
+            message += f" {moved} topic(s) not reached carried to the next agenda."
         messages.success(request, message)
     return redirect(meeting)
 
@@ -180,7 +193,7 @@ def meeting_cancel(request, pk):
 @require_POST
 def agenda_item_add(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
-    form = AgendaItemForm(request.POST, meeting=meeting)
+    form = AgendaItemForm(request.POST, meeting=meeting, prefix=AGENDA)
 
     def add(observation_trends, **fields):
         if observation_trends:
@@ -201,6 +214,7 @@ def agenda_item_record(request, pk):
     form = AgendaRecordForm(request.POST)
     if form.is_valid():
         services.agenda_item_record(item=item, **form.cleaned_data)
+        messages.success(request, f"Notes on “{item.title}” saved.")
     return _to(item.meeting, f"topic-{item.pk}")
 
 
@@ -248,7 +262,7 @@ def meeting_attendance(request, pk):
 @require_POST
 def decision_add(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
-    form = DecisionForm(request.POST, meeting=meeting)
+    form = DecisionForm(request.POST, meeting=meeting, prefix=DECISION)
     recorded = _apply(
         form,
         lambda **fields: services.decision_record(
@@ -263,7 +277,7 @@ def decision_add(request, pk):
 @require_POST
 def meeting_action_item_add(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
-    form = MeetingActionItemForm(request.POST, meeting=meeting)
+    form = MeetingActionItemForm(request.POST, meeting=meeting, prefix=ACTION)
     created = _apply(
         form,
         lambda **fields: services.action_item_create(

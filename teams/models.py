@@ -440,6 +440,14 @@ class AgendaItem(models.Model):
     link_url = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     discussed_at = models.DateTimeField(null=True, blank=True)
+    carried_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="carried_to",
+        help_text="The topic of an earlier meeting that did not get to it.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -142,6 +142,18 @@ def can_manage_school(user, school):
     return scope.is_admin or school.pk in scope.managed_school_ids
 
 
+def oversees_school(user, school):
+    """Whether the person oversees the school as a whole: its managers, its coaches, the
+    district's leaders, administrators. The school-wide pages of the other apps (dashboards,
+    the leadership map, survey results) open to them; each app's own module has the last word."""
+    scope = get_scope(user)
+    return (
+        scope.is_admin
+        or school.pk in scope.managed_school_ids | scope.coached_school_ids
+        or school.district_id in scope.led_district_ids
+    )
+
+
 def managed_schools(user):
     scope = get_scope(user)
     if scope.is_admin:

@@ -163,6 +163,23 @@ def team_meetings(*, team, past_shown=10):
     return {"upcoming": upcoming, "past": past}
 
 
+def next_meetings(*, staff_id, shown=5):
+    """The next open meetings of the teams this person is on, soonest first (one query)."""
+    if staff_id is None:
+        return []
+    teams = TeamMembership.objects.active().filter(staff_id=staff_id).values("team_id")
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return list(
+        Meeting.objects.filter(
+            team__in=teams,
+            status__in=(Meeting.Status.SCHEDULED, Meeting.Status.IN_PROGRESS),
+            starts_at__gte=today,
+        )
+        .select_related("team")
+        .order_by("starts_at", "pk")[:shown]
+    )
+
+
 def team_decisions(*, team, shown=10):
     """What the team decided, newest first."""
     return list(
@@ -184,9 +201,9 @@ def meeting_page(*, meeting):
     """
     team = meeting.team
     agenda = list(
-        meeting.agenda_items.select_related("owner__user", "snapshot__school").order_by(
-            "position", "pk"
-        )
+        meeting.agenda_items.select_related(
+            "owner__user", "snapshot__school", "carried_from__meeting"
+        ).order_by("position", "pk")
     )
     start = meeting.starts_at
     clock = start

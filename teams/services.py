@@ -309,8 +309,8 @@ def meeting_finish(*, meeting):
     meeting.started_at = meeting.started_at or timezone.now()
     meeting.ended_at = timezone.now()
     meeting.save(update_fields=["status", "started_at", "ended_at"])
-    moved = _carry_over_agenda(meeting)
-    return meeting, moved
+    carried = _carry_over_agenda(meeting, keep_record=True)
+    return meeting, carried
 
 
 @transaction.atomic
@@ -320,7 +320,7 @@ def meeting_cancel(*, meeting):
         raise ValidationError("Only a meeting that has not started can be cancelled.")
     meeting.status = Meeting.Status.CANCELLED
     meeting.save(update_fields=["status"])
-    return meeting, _carry_over_agenda(meeting)
+    return meeting, _carry_over_agenda(meeting, keep_record=False)
 
 
 def next_open_meeting(team, *, after=None):
@@ -333,10 +333,32 @@ def next_open_meeting(team, *, after=None):
     return meetings.order_by("starts_at", "pk").first()
 
 
-def _carry_over_agenda(meeting):
-    """Move the meeting's undiscussed items to the team's next meeting, or to the waiting list."""
+def _carry_over_agenda(meeting, *, keep_record):
+    """Put the meeting's undiscussed topics on the team's next meeting (or the waiting list).
+
+    A held meeting keeps its topics as they were (its record shows what it did not reach) and
+    the next meeting gets copies that point back at them (``carried_from``); a cancelled
+    meeting's topics simply move. Returns how many topics were carried."""
     left = AgendaItem.objects.filter(meeting=meeting, discussed_at__isnull=True)
-    return _agenda_append(left, next_open_meeting(meeting.team, after=meeting))
+    target = next_open_meeting(meeting.team, after=meeting)
+    if not keep_record:
+        return _agenda_append(left, target)
+    copies = AgendaItem.objects.bulk_create(
+        AgendaItem(
+            team=item.team,
+            title=item.title,
+            details=item.details,
+            minutes=item.minutes,
+            owner=item.owner,
+            snapshot=item.snapshot,
+            link_label=item.link_label,
+            link_url=item.link_url,
+            carried_from=item,
+            created_by=item.created_by,
+        )
+        for item in left.order_by("position", "pk")
+    )
+    return _agenda_append(AgendaItem.objects.filter(pk__in=[c.pk for c in copies]), target)
 
 
 def _agenda_append(items, meeting):

@@ -43,6 +43,7 @@ def home(request):
         ],
         "led_districts": {s.district for s in schools if s.district_id in scope.led_district_ids},
         "my_roles": list(my_roles),
+        "my_meetings": selectors.next_meetings(staff_id=scope.staff_id),
         "my_caseload": list(caseloads.filter(leader_id=scope.staff_id)),
         "developed_by": list(caseloads.filter(teacher_id=scope.staff_id)),
     }
@@ -60,6 +61,7 @@ def school_detail(request, slug):
             "summary": selectors.school_summary(school=school),
             "teams": teams,
             "can_manage": permissions.can_manage_school(request.user, school),
+            "oversees": permissions.oversees_school(request.user, school),
         },
     )
 

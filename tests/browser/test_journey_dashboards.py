@@ -60,6 +60,7 @@ from tests.data_tracking.factories import (
 from tests.teams.factories import (
     DistrictFactory,
     LeadershipTeamFactory,
+    MeetingFactory,
     SchoolFactory,
     TeamMembershipFactory,
     staff_at,
@@ -131,6 +132,11 @@ def harbor(transactional_db):
         school=school, name="Grade 3 team", kind=LeadershipTeam.Kind.GRADE_LEVEL
     )
     TeamMembershipFactory(team=grade_3_team, staff=teachers["12"], role=TeamRole.TEAM_LEAD)
+    # The team meets in three days: a finding sent to it lands on that agenda.
+    next_meeting = MeetingFactory(
+        team=grade_3_team,
+        starts_at=timezone.now().replace(hour=15, minute=30) + datetime.timedelta(days=3),
+    )
 
     sections = {
         room: SectionFactory(
@@ -186,6 +192,7 @@ def harbor(transactional_db):
         principal=principal.user,
         coach=coach.user,
         grade_3_team=grade_3_team,
+        next_meeting=next_meeting,
         sections=sections,
         assessments=assessments,
         students=students,
@@ -421,8 +428,12 @@ def test_principal_reviews_a_new_snapshot_and_sends_the_finding_to_a_team(
     page.get_by_role("button", name="Save review").click()
 
     # Back on the list: saved, and this snapshot is no longer new.
+    meeting_day = dateformat.format(timezone.localtime(harbor.next_meeting.starts_at), "M j")
     expect(
-        page.get_by_text(f"Review saved. “{ACTION}” is now an action item of Grade 3 team.")
+        page.get_by_text(
+            f"Review saved. “{ACTION}” is now an action item of Grade 3 team and on the agenda "
+            f"of its meeting on {meeting_day}."
+        )
     ).to_be_visible()
     expect(page.get_by_role("heading", name="Dashboards to review")).to_be_visible()
     expect(math_winter.get_by_text("New", exact=True)).to_have_count(0)
@@ -458,6 +469,17 @@ def test_principal_reviews_a_new_snapshot_and_sends_the_finding_to_a_team(
     entry = actions.get_by_role("listitem").filter(has_text=ACTION)
     expect(entry).to_contain_text(f"due {dateformat.format(due, 'M j')}")
     shot("8-team-action-item")
+
+    # The next meeting's agenda carries the finding, with the snapshot's figures.
+    page.get_by_role("list", name="Next meetings").get_by_role("link").first.click()
+    topic = (
+        page.get_by_role("region", name="Agenda").get_by_role("listitem").filter(has_text=ACTION)
+    )
+    expect(topic).to_contain_text(COMMENT)
+    expect(topic).to_contain_text("Mathematics, winter 2026-2027:")
+    expect(topic.get_by_role("link", name="Open the dashboard")).to_be_visible()
+    shot("9-finding-on-the-agenda")
+    page.go_back()
     entry.get_by_role("link", name="Mathematics, winter 2026-2027 review").click()
 
     expect(page.get_by_role("heading", name="Student progress", exact=True)).to_be_visible()

@@ -131,7 +131,9 @@ class MeetingFactory(DjangoModelFactory):
 
     team = factory.SubFactory(LeadershipTeamFactory)
     starts_at = factory.LazyFunction(
-        lambda: timezone.now().replace(hour=15, minute=30, second=0, microsecond=0)
-        + datetime.timedelta(days=1)
+        lambda: (
+            timezone.now().replace(hour=15, minute=30, second=0, microsecond=0)
+            + datetime.timedelta(days=1)
+        )
     )
     duration_minutes = 45

@@ -59,6 +59,22 @@ def action_item(world):
     return [item.pk]
 
 
+def meeting(world):
+    if not hasattr(world, "meeting"):
+        from tests.teams.factories import MeetingFactory
+
+        world.meeting = MeetingFactory(team=world.team, facilitator=world.leader.staff)
+    return [world.meeting.pk]
+
+
+def agenda_item(world):
+    from teams.models import AgendaItem
+
+    meeting(world)
+    item = AgendaItem.objects.create(team=world.team, meeting=world.meeting, title="Reading")
+    return [item.pk]
+
+
 def import_batch(world):
     from django.core.files.base import ContentFile
 
@@ -130,6 +146,12 @@ def teachers_notification(world):
     return [_shared_cycle(world).teacher.user.notifications.get().pk]
 
 
+def survey_round(world):
+    from tests.leadership.matrix_data import open_survey_round
+
+    return [open_survey_round(world).pk]
+
+
 # "leader" is a teacher with a role on the team and a caseload; "other_principal" runs another
 # school of the same district; the coach and the district leader read but do not manage.
 # fmt: off
@@ -153,6 +175,22 @@ MATRIX = {
     # the teacher is in this caseload, so can see it (403); the leader leads it.
     "teams:caseload_end":      (caseload,   LOGIN, 403,    403,   403,  200,      404,  403),
     "teams:action_item_toggle": (action_item, LOGIN, 405, 405, 405, 405, 405, 405),
+    # Meetings: anyone who sees the team reads them; the team lead (leader) and the principal
+    # schedule and run them. POST-only writes answer 405 to a GET.
+    "teams:meeting_schedule":  (team,       LOGIN, 404,    200,   403,  200,      404,  403),
+    "teams:meeting_detail":    (meeting,    LOGIN, 404,    200,   200,  200,      404,  200),
+    "teams:meeting_edit":      (meeting,    LOGIN, 404,    200,   403,  200,      404,  403),
+    "teams:meeting_cancel":    (meeting,    LOGIN, 404,    200,   403,  200,      404,  403),
+    "teams:meeting_start":     (meeting,    LOGIN, 405,    405,   405,  405,      405,  405),
+    "teams:meeting_finish":    (meeting,    LOGIN, 405,    405,   405,  405,      405,  405),
+    "teams:agenda_item_add":   (meeting,    LOGIN, 405,    405,   405,  405,      405,  405),
+    "teams:meeting_attendance": (meeting,   LOGIN, 405,    405,   405,  405,      405,  405),
+    "teams:decision_add":      (meeting,    LOGIN, 405,    405,   405,  405,      405,  405),
+    "teams:meeting_action_item_add": (meeting, LOGIN, 405, 405,   405,  405,      405,  405),
+    "teams:meeting_notes":     (meeting,    LOGIN, 405,    405,   405,  405,      405,  405),
+    "teams:agenda_item_record": (agenda_item, LOGIN, 405,  405,   405,  405,      405,  405),
+    "teams:agenda_item_move":  (agenda_item, LOGIN, 405,   405,   405,  405,      405,  405),
+    "teams:agenda_item_remove": (agenda_item, LOGIN, 405,  405,   405,  405,      405,  405),
     # Observation cycles: the leader observes the teacher and has shared feedback. Coaches and
     # district leaders never see individual feedback; only the observer runs the cycle.
     "observations:my_caseload":   (no_args, LOGIN, 200, 200, 200, 200, 200, 200),
@@ -189,6 +227,20 @@ MATRIX = {
     "data_tracking:snapshot_review": (school_snapshot, LOGIN, 404, 404, 403, 200, 404, 403),
     "data_tracking:section_dashboard": (teachers_section, LOGIN, 200, 200, 200, 200, 404, 404),
     "data_tracking:my_classes":     (no_args,  LOGIN, 200, 200, 200, 200, 200, 200),
+    # Leadership survey: every staff member answers (district leaders work at no school);
+    # results for the school's leaders, coaches and district, 404 for everyone else.
+    "leadership:survey":             (school, LOGIN, 200, 200, 200, 200, 404, 200),
+    "leadership:survey_round_open":  (school, LOGIN, 403, 403, 403, 200, 404, 403),
+    "leadership:survey_trend":       (school, LOGIN, 404, 404, 200, 200, 404, 200),
+    "leadership:survey_answer":      (survey_round, LOGIN, 200, 200, 200, 200, 404, 404),
+    "leadership:survey_results":     (survey_round, LOGIN, 404, 404, 200, 200, 404, 200),
+    "leadership:survey_round_close": (survey_round, LOGIN, 403, 403, 403, 200, 404, 403),
+    # Leadership map: who would leave what without a lead is for the school's leaders, coaches
+    # and district (teachers, leaders included, get 404); the pipeline for its managers only;
+    # the district comparison for the district's leaders.
+    "leadership:school_map":          (school,   LOGIN, 404, 404, 200, 200, 404, 200),
+    "leadership:talent_pipeline":     (school,   LOGIN, 404, 404, 404, 200, 404, 404),
+    "leadership:district_comparison": (district, LOGIN, 404, 404, 404, 404, 404, 200),
 }
 # fmt: on
 

@@ -189,24 +189,34 @@ def test_a_held_meetings_agenda_is_part_of_the_record(world, meeting):
 # ── Finishing, cancelling, carry-over ────────────────────────────────────────────────────────
 
 
-def test_finishing_moves_undiscussed_topics_to_the_next_meeting(world, meeting):
+def test_finishing_carries_undiscussed_topics_to_the_next_meeting_and_keeps_the_record(
+    client, world, meeting
+):
     later = MeetingFactory(team=world.team, starts_at=meeting.starts_at + datetime.timedelta(7))
     done = topic(meeting, "Discussed topic", world.leader)
-    left = topic(meeting, "Ran out of time", world.leader)
+    left = topic(meeting, "Ran out of time", world.leader, minutes=15, owner=world.leader.staff)
     topic(later, "Already planned", world.leader)
     services.agenda_item_record(item=done, notes="Agreed.", discussed=True)
 
-    _, moved = services.meeting_finish(meeting=meeting)
+    _, carried = services.meeting_finish(meeting=meeting)
 
-    assert moved == 1
+    assert carried == 1
     assert list(later.agenda_items.values_list("title", flat=True)) == [
         "Already planned",
         "Ran out of time",
     ]
-    assert list(meeting.agenda_items.values_list("title", flat=True)) == ["Discussed topic"]
+    copy = later.agenda_items.get(title="Ran out of time")
+    assert (copy.carried_from, copy.minutes, copy.owner) == (left, 15, world.leader.staff)
+    # The held meeting's record still shows both topics, the one it did not reach marked so.
+    assert list(meeting.agenda_items.values_list("title", flat=True)) == [
+        "Discussed topic",
+        "Ran out of time",
+    ]
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.HELD and meeting.ended_at is not None
-    assert left.pk in later.agenda_items.values_list("pk", flat=True)
+    client.force_login(world.coach)
+    assertContains(client.get(meeting.get_absolute_url()), "Not reached, carried to the next")
+    assertContains(client.get(later.get_absolute_url()), "Carried over from the meeting of")
 
 
 def test_cancelling_without_a_next_meeting_leaves_topics_waiting_until_one_is_scheduled(
@@ -310,7 +320,8 @@ def test_an_empty_decision_is_refused_beside_the_field_and_keeps_the_rest(client
     client.force_login(world.leader)
     first = topic(meeting, "Reading data", world.leader)
     response = client.post(
-        reverse("teams:decision_add", args=[meeting.pk]), {"text": "", "agenda_item": first.pk}
+        reverse("teams:decision_add", args=[meeting.pk]),
+        {"decision-text": "", "decision-agenda_item": first.pk},
     )
     assert response.status_code == 400
     assertContains(response, "This field is required.", status_code=400)
@@ -325,10 +336,10 @@ def post_everything(client, meeting, item):
     """One POST to every write of the meeting page; the statuses in order."""
     posts = [
         ("teams:meeting_start", meeting.pk, {}),
-        ("teams:agenda_item_add", meeting.pk, {"title": "New topic", "minutes": 5}),
+        ("teams:agenda_item_add", meeting.pk, {"topic-title": "New topic", "topic-minutes": 5}),
         ("teams:meeting_attendance", meeting.pk, {}),
-        ("teams:decision_add", meeting.pk, {"text": "Decided"}),
-        ("teams:meeting_action_item_add", meeting.pk, {"text": "Do it"}),
+        ("teams:decision_add", meeting.pk, {"decision-text": "Decided"}),
+        ("teams:meeting_action_item_add", meeting.pk, {"action-text": "Do it"}),
         ("teams:agenda_item_move", item.pk, {"direction": "up"}),
         ("teams:meeting_notes", meeting.pk, {"notes": "Notes"}),
         ("teams:agenda_item_record", item.pk, {"notes": "Topic notes", "discussed": "on"}),
@@ -369,7 +380,9 @@ def test_the_meetings_own_facilitator_runs_it_without_the_team_role(client, worl
     standing_in = member(world, username="standin")
     meeting = MeetingFactory(team=world.team, facilitator=standing_in)
     client.force_login(standing_in.user)
-    response = client.post(reverse("teams:decision_add", args=[meeting.pk]), {"text": "Go"})
+    response = client.post(
+        reverse("teams:decision_add", args=[meeting.pk]), {"decision-text": "Go"}
+    )
     assert response.status_code == 302
     assert Decision.objects.get().recorded_by == standing_in.user
 
@@ -412,3 +425,17 @@ def test_the_meeting_page_answers_in_the_same_number_of_queries_at_any_size(clie
             assert client.get(meeting.get_absolute_url()).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_every_field_on_the_meeting_page_has_its_own_id(client, world, meeting):
+    """Several forms share the page: each has a prefix, so every label points at its own field."""
+    import collections
+    import re
+
+    topic(meeting, "Reading data", world.leader)
+    client.force_login(world.leader)
+    html = client.get(meeting.get_absolute_url()).content.decode()
+    ids = collections.Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [name for name, count in ids.items() if count > 1] == []
+    for field in ("decision-text", "action-text", "action-owner", "topic-owner", "topic-title"):
+        assert f'for="id_{field}"' in html

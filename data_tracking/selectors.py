@@ -1,7 +1,7 @@
 """Reads for the data pages. Dashboards read compiled snapshots, never raw results; the
 student lists (for people allowed to see students) read results in one query per page."""
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery
 
 from .models import (
     AssessmentResult,
@@ -204,8 +204,14 @@ def snapshots_new_since_review(*, schools, reviewer):
     return (
         DashboardSnapshot.objects.filter(school__in=schools, is_current=True, scope=Scope.SCHOOL)
         .annotate(last_reviewed=Subquery(last_review))
+        .annotate(
+            is_new=ExpressionWrapper(
+                Q(last_reviewed__isnull=True) | Q(compiled_at__gt=F("last_reviewed")),
+                output_field=BooleanField(),
+            )
+        )
         .select_related("school")
-        .order_by("-compiled_at")
+        .order_by("-is_new", "-compiled_at", "-pk")
     )
 
 

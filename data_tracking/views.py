@@ -341,17 +341,28 @@ def access_log(request, slug):
 # --- Reviews ------------------------------------------------------------------------------------
 
 
+REVIEWS_PER_PAGE = 25
+
+
 def review_list(request):
     schools = permissions.reviewable_schools(request.user)
     if not schools.exists():
         raise PermissionDenied("Dashboard reviews are for principals and assistant principals.")
     snapshots = selectors.snapshots_new_since_review(schools=schools, reviewer=request.user)
-    rows = [
-        (snapshot, snapshot.last_reviewed is None or snapshot.compiled_at > snapshot.last_reviewed)
-        for snapshot in snapshots
-    ]
-    rows.sort(key=lambda row: not row[1])  # new first
-    return render(request, "data_tracking/review_list.html", {"rows": rows})
+    years = sorted(
+        set(snapshots.order_by().values_list("school_year", flat=True).distinct()), reverse=True
+    )
+    year = request.GET.get("year", "")
+    if year in years:
+        snapshots = snapshots.filter(school_year=year)
+    else:
+        year = ""
+    page = Paginator(snapshots, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "data_tracking/review_list.html",
+        {"page": page, "years": years, "year": year},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -663,9 +663,11 @@ def talent_pipeline(*, school, now=None):
         .values_list("cycle__teacher_id")
         .annotate(n=Count("pk"))
     )
+    # Meetings they have run, not the ones they are down to facilitate later in the series.
     facilitated = dict(
-        Meeting.objects.filter(team__school=school, facilitator_id__in=teacher_ids)
-        .exclude(status=Meeting.Status.CANCELLED)
+        Meeting.objects.filter(
+            team__school=school, facilitator_id__in=teacher_ids, status=Meeting.Status.HELD
+        )
         .values_list("facilitator_id")
         .annotate(n=Count("pk"))
     )

@@ -30,12 +30,15 @@ from django.utils.module_loading import autodiscover_modules
 
 from . import services
 from .models import (
+    ActionItem,
     Assignment,
     Caseload,
     ContentArea,
+    Decision,
     District,
     GradeBand,
     LeadershipTeam,
+    Meeting,
     School,
     StaffMember,
     TeamMembership,
@@ -956,7 +959,7 @@ def hold_meetings(ctx):
     ``DETAILED_MEETINGS`` agendas, decisions and action items."""
     from django.urls import reverse
 
-    from .models import ActionItem, AgendaItem, Attendance, Decision, Meeting
+    from .models import AgendaItem, Attendance
 
     now = timezone.now()
     series_end = date(ctx.year_start.year + 1, 6, 10)
@@ -1166,6 +1169,7 @@ def report_lines(district):
 
 def counts(district):
     memberships = TeamMembership.objects.filter(team__school__district=district)
+    meetings = Meeting.objects.filter(team__school__district=district)
     return {
         "schools": School.objects.filter(district=district).count(),
         "staff": StaffMember.objects.filter(district=district).count(),
@@ -1173,4 +1177,8 @@ def counts(district):
         "roles": memberships.count(),
         "roles_ended": memberships.ended().count(),
         "caseloads": Caseload.objects.filter(school__district=district).count(),
+        "meetings": meetings.count(),
+        "meetings_held": meetings.filter(status=Meeting.Status.HELD).count(),
+        "decisions": Decision.objects.filter(meeting__team__school__district=district).count(),
+        "action_items": ActionItem.objects.filter(team__school__district=district).count(),
     }

@@ -44,8 +44,9 @@ QUERY_PINS = {
     "section_dashboard csv": 8,  # no page: no notification count
     # the school, the entries and their count
     "access_log": 8,
-    # any school to review, the snapshots with the last review of each
-    "review_list": 7,
+    # any school to review, its school years, the snapshots with the last review of each and
+    # their count (pages of 25)
+    "review_list": 9,
     # the snapshot (visible classes as a subquery), may this person review it, its reviews,
     # the teams
     "snapshot_review": 9,

@@ -283,3 +283,55 @@ def test_the_service_refuses_another_schools_team_and_writes_nothing(world, comp
     assert refused.value.message_dict == {"team": ["Choose a team of this school."]}
     assert not DashboardReview.objects.exists()
     assert not ActionItem.objects.exists()
+
+
+def test_the_review_list_pages_new_first_and_filters_by_school_year(client, world):
+    """Three school years of snapshots (two subjects × three windows each, plus other scopes
+    that never show): 18 school snapshots, the reviewed ones after the new ones."""
+    years = ["2024-2025", "2025-2026", "2026-2027"]
+    snapshots = [
+        DashboardSnapshot.objects.create(
+            school=world.school,
+            scope="school",
+            subject=subject,
+            school_year=year,
+            window=window,
+            metrics={"tested": 10},
+            fingerprint=f"{year}{subject}{window}",
+        )
+        for year in years
+        for subject in ("math", "reading")
+        for window in ("fall", "winter", "spring")
+    ]
+    for snapshot in snapshots[:6]:  # the oldest year: all reviewed
+        services.review_create(snapshot=snapshot, reviewer=world.principal)
+    client.force_login(world.principal)
+
+    first = client.get(reverse("data_tracking:review_list"))
+    assert [s.is_new for s in first.context["page"]] == [True] * 12 + [False] * 6
+    assert first.context["years"] == list(reversed(years))
+
+    only = client.get(reverse("data_tracking:review_list"), {"year": "2024-2025"})
+    assert {s.school_year for s in only.context["page"]} == {"2024-2025"}
+    assert len(only.context["page"]) == 6
+    assertContains(only, '<option value="2024-2025" selected>2024-2025</option>', html=True)
+
+    unknown = client.get(reverse("data_tracking:review_list"), {"year": "1999-2000"})
+    assert unknown.context["year"] == "" and len(unknown.context["page"]) == 18
+
+    DashboardSnapshot.objects.bulk_create(
+        DashboardSnapshot(
+            school=world.school,
+            scope="school",
+            subject="math",
+            school_year=f"{2000 + n}-{2001 + n}",
+            window="fall",
+            fingerprint=str(n),
+        )
+        for n in range(10)
+    )
+    paged = client.get(reverse("data_tracking:review_list"))
+    assert len(paged.context["page"]) == 25
+    assertContains(paged, "Page 1 of 2")
+    second = client.get(reverse("data_tracking:review_list"), {"page": 2})
+    assert len(second.context["page"]) == 3

@@ -59,3 +59,29 @@ def test_if_empty_keeps_a_database_and_a_rerun_asks_for_reset(demo, capsys):
         call_command("seed_demo")
     call_command("seed_demo", "--reset", stdout=StringIO())
     assert TeamMembership.objects.count() == before
+
+
+def test_the_grade_6_team_has_met_and_its_leader_finds_the_next_agenda_ready(demo, client):
+    """Journey 6 on the demo: the leader opens the next meeting from home, agenda in place, an
+    open action item carried over from an earlier meeting. (The demo runs on the real date, so
+    this holds from the team's third meeting of the year, early September, onward.)"""
+    from django.utils import timezone
+
+    from teams.models import Meeting
+
+    team = LeadershipTeam.objects.get(name="Grade 6 Team")
+    held = team.meetings.filter(status=Meeting.Status.HELD)
+    upcoming = team.meetings.filter(starts_at__gt=timezone.now()).order_by("starts_at").first()
+    if held.count() < 2 or upcoming is None:
+        pytest.skip("the demo's school year has not reached its second meeting yet")
+    leader = get_user_model().objects.get(username="leader")
+    assert upcoming.facilitator == leader.staff
+    assert upcoming.agenda_items.count() == 3
+    assert held.filter(decisions__isnull=False).count() == 2
+    assert held.filter(attendance__isnull=False).distinct().count() == held.count()
+
+    client.force_login(leader)
+    assert upcoming.get_absolute_url() in client.get("/").content.decode()
+    page = client.get(upcoming.get_absolute_url())
+    assert [item.text for item in page.context["carried_over"]] == ["Set up the shared call log"]
+    assert page.context["powers"].run

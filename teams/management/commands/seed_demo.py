@@ -90,6 +90,10 @@ class Command(BaseCommand):
             f"  {c['staff']} staff · {c['teams']} teams · {c['roles']} team roles "
             f"({c['roles_ended']} ended) · {c['caseloads']} caseload assignments"
         )
+        self.stdout.write(
+            f"  {c['meetings']} team meetings ({c['meetings_held']} held so far), "
+            f"{c['decisions']} decisions, {c['action_items']} action items"
+        )
         for line in demo.report_lines(ctx.district):
             self.stdout.write(f"  {line}")
 

@@ -11,6 +11,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Value,
     When,
 )
@@ -164,17 +165,17 @@ def team_meetings(*, team, past_shown=10):
 
 
 def next_meetings(*, staff_id, shown=5):
-    """The next open meetings of the teams this person is on, soonest first (one query)."""
+    """The next open meeting of each team this person is on, soonest first (one query)."""
     if staff_id is None:
         return []
     teams = TeamMembership.objects.active().filter(staff_id=staff_id).values("team_id")
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    coming = Meeting.objects.filter(
+        status__in=(Meeting.Status.SCHEDULED, Meeting.Status.IN_PROGRESS), starts_at__gte=today
+    )
+    first_of_team = coming.filter(team=OuterRef("team")).order_by("starts_at", "pk").values("pk")
     return list(
-        Meeting.objects.filter(
-            team__in=teams,
-            status__in=(Meeting.Status.SCHEDULED, Meeting.Status.IN_PROGRESS),
-            starts_at__gte=today,
-        )
+        coming.filter(team__in=teams, pk=Subquery(first_of_team[:1]))
         .select_related("team")
         .order_by("starts_at", "pk")[:shown]
     )

@@ -114,3 +114,34 @@ class AssessmentResultFactory(DjangoModelFactory):
     score = Decimal("200")
     level_rank = None
     tested_on = factory.LazyAttribute(lambda result: result.assessment.administered_on)
+
+
+# ── A benchmark with four levels, and results that carry their level ────────────────────────
+
+YEAR = "2026-2027"
+CUTS = [("Below", 0), ("Approaching", 200), ("Meets", 210), ("Exceeds", 220)]
+
+
+def benchmark(district, window, subject=Subject.MATH):
+    """A benchmark administration of ``subject`` with the four levels of ``CUTS``."""
+    assessment = AssessmentFactory(
+        district=district,
+        name=f"MAP Growth {subject}",
+        subject=subject,
+        school_year=YEAR,
+        window=window,
+    )
+    levels_for(assessment, *CUTS, proficient_from=3)
+    return assessment
+
+
+def level_of(score):
+    """The rank of the highest level of ``CUTS`` that ``score`` reaches."""
+    return max(rank for rank, (_, cut) in enumerate(CUTS, start=1) if score >= cut)
+
+
+def record(assessment, student, score):
+    """A result with its level, as the importers store it."""
+    return AssessmentResultFactory(
+        assessment=assessment, student=student, score=score, level_rank=level_of(score)
+    )

@@ -17,7 +17,6 @@ proficient. Lena Lopez (``world.leader``) develops Tina Tran (``world.teacher``)
 """
 
 import csv
-import html
 import io
 import json
 import re
@@ -33,19 +32,18 @@ from data_tracking.models import AssessmentResult, ImportBatch, StudentAccessLog
 from teams.models import Assignment
 from teams.services import caseload_end
 from tests.data_tracking.factories import (
-    AssessmentFactory,
-    AssessmentResultFactory,
+    YEAR,
     EnrollmentFactory,
     SectionFactory,
     StudentFactory,
-    levels_for,
+    benchmark,
+    record,
 )
+from tests.data_tracking.reading import csv_rows, metrics_shown, table_rows, text
 from tests.teams.factories import DistrictFactory, days_ago, staff_at
 
 pytestmark = pytest.mark.django_db
 
-YEAR = "2026-2027"
-CUTS = [("Below", 0), ("Approaching", 200), ("Meets", 210), ("Exceeds", 220)]
 HX = {"HTTP_HX_REQUEST": "true"}
 # (first, last): (grade, english learner, fall, winter, reading winter, math class)
 STUDENTS = {
@@ -58,32 +56,7 @@ STUDENTS = {
 LAST_NAMES = [last for _, last in STUDENTS]
 
 
-# ── Building data ────────────────────────────────────────────────────────────────────────────
-
-
-def benchmark(district, window, subject=Subject.MATH):
-    """A benchmark administration of ``subject`` with the four levels of ``CUTS``."""
-    assessment = AssessmentFactory(
-        district=district,
-        name=f"MAP Growth {subject}",
-        subject=subject,
-        school_year=YEAR,
-        window=window,
-    )
-    levels_for(assessment, *CUTS, proficient_from=3)
-    return assessment
-
-
-def level_of(score):
-    """The rank of the highest level of ``CUTS`` that ``score`` reaches."""
-    return max(rank for rank, (_, cut) in enumerate(CUTS, start=1) if score >= cut)
-
-
-def record(assessment, student, score):
-    """A result with its level, as the importers store it."""
-    return AssessmentResultFactory(
-        assessment=assessment, student=student, score=score, level_rank=level_of(score)
-    )
+# ── Building data (benchmark, level_of and record are in factories.py) ──────────────────────
 
 
 @pytest.fixture
@@ -116,37 +89,7 @@ def as_user(client, user):
     return client
 
 
-# ── Reading the page ─────────────────────────────────────────────────────────────────────────
-
-
-def text(fragment):
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-def metrics_shown(response):
-    """The headline numbers: {label: value}."""
-    page = response.content.decode()
-    return {
-        text(label): text(value)
-        for label, value in re.findall(r"<dt[^>]*>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", page, re.S)
-    }
-
-
-def table_rows(response, caption):
-    """The body rows (lists of cell texts) of the table whose caption contains ``caption``."""
-    for table in re.findall(r"<table.*?</table>", response.content.decode(), re.S):
-        if caption in table:
-            body = re.search(r"<tbody>(.*?)</tbody>", table, re.S).group(1)
-            return [
-                [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-                for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
-            ]
-    raise AssertionError(f"No table captioned “{caption}” on the page.")
-
-
-def csv_rows(response):
-    assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode())))
+# ── Reading the page (helpers in reading.py) ─────────────────────────────────────────────────
 
 
 def dashboard(client, user, **params):

@@ -29,7 +29,7 @@ from data_tracking.models import (
     StudentAccessLog,
     Subject,
 )
-from tests.data_tracking.test_pages import benchmark, level_of
+from tests.data_tracking.factories import benchmark, level_of
 from tests.teams.factories import LeadershipTeamFactory, staff_at
 
 pytestmark = pytest.mark.django_db

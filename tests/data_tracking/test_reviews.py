@@ -19,8 +19,8 @@ from data_tracking import services
 from data_tracking.compile import school_compile
 from data_tracking.models import DashboardReview, DashboardSnapshot, StudentAccessLog, Subject
 from teams.models import ActionItem, Assignment
-from tests.data_tracking.factories import StudentFactory
-from tests.data_tracking.test_pages import benchmark, metrics_shown, record, table_rows
+from tests.data_tracking.factories import StudentFactory, benchmark, record
+from tests.data_tracking.reading import metrics_shown, table_rows
 from tests.teams.factories import staff_at
 
 pytestmark = pytest.mark.django_db

@@ -439,3 +439,17 @@ def test_every_field_on_the_meeting_page_has_its_own_id(client, world, meeting):
     assert [name for name, count in ids.items() if count > 1] == []
     for field in ("decision-text", "action-text", "action-owner", "topic-owner", "topic-title"):
         assert f'for="id_{field}"' in html
+
+
+def test_home_lists_the_next_meeting_of_each_of_my_teams(client, world, meeting):
+    from teams import selectors
+    from tests.teams.factories import LeadershipTeamFactory
+
+    MeetingFactory(team=world.team, starts_at=meeting.starts_at + datetime.timedelta(days=7))
+    plc = LeadershipTeamFactory(school=world.school, name="Math PLC")
+    TeamMembershipFactory(team=plc, staff=world.leader.staff)
+    plc_meeting = MeetingFactory(team=plc, starts_at=meeting.starts_at + datetime.timedelta(2))
+    MeetingFactory(team=world.other_team)  # not theirs
+    assert selectors.next_meetings(staff_id=world.leader.staff.pk) == [meeting, plc_meeting]
+    client.force_login(world.leader)
+    assertContains(client.get("/"), "You facilitate")

@@ -48,7 +48,9 @@ def _apply(form, call):
 @require_http_methods(["GET", "POST"])
 def meeting_schedule(request, pk):
     team = permissions.get_team_for_scheduling(request.user, pk)
-    form = MeetingScheduleForm(request.POST or None, team=team)
+    form = MeetingScheduleForm(
+        request.POST or None, team=team, initial=selectors.usual_meeting_roles(team=team)
+    )
     if request.method == "POST":
         meetings = _apply(
             form,

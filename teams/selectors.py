@@ -181,6 +181,21 @@ def next_meetings(*, staff_id, shown=5):
     )
 
 
+def usual_meeting_roles(*, team):
+    """Who facilitates and takes notes unless someone else is chosen: the team's facilitator (else
+    its lead) and its note-taker, by their current roles (one query)."""
+    roles = dict(
+        team.memberships.active()
+        .filter(role__in=(TeamRole.FACILITATOR, TeamRole.TEAM_LEAD, TeamRole.NOTE_TAKER))
+        .order_by("-start_date", "-pk")
+        .values_list("role", "staff_id")
+    )
+    return {
+        "facilitator": roles.get(TeamRole.FACILITATOR) or roles.get(TeamRole.TEAM_LEAD),
+        "note_taker": roles.get(TeamRole.NOTE_TAKER),
+    }
+
+
 def team_decisions(*, team, shown=10):
     """What the team decided, newest first."""
     return list(

@@ -453,3 +453,12 @@ def test_home_lists_the_next_meeting_of_each_of_my_teams(client, world, meeting)
     assert selectors.next_meetings(staff_id=world.leader.staff.pk) == [meeting, plc_meeting]
     client.force_login(world.leader)
     assertContains(client.get("/"), "You facilitate")
+
+
+def test_the_schedule_form_starts_with_the_teams_facilitator_and_note_taker(client, world):
+    note_taker = member(world, TeamRole.NOTE_TAKER, username="nt")
+    client.force_login(world.principal)
+    form = client.get(reverse("teams:meeting_schedule", args=[world.team.pk])).context["form"]
+    # The world team has a lead and no facilitator: the lead facilitates.
+    assert form.initial["facilitator"] == world.leader.staff.pk
+    assert form.initial["note_taker"] == note_taker.pk

@@ -242,6 +242,10 @@ def meeting_page(*, meeting):
         membership.attendance = recorded.get(membership.staff_id, "")
     return {
         "agenda": agenda,
+        # While the meeting runs, the first topic not yet discussed is the one on the table.
+        "current_topic_id": next((item.pk for item in agenda if item.discussed_at is None), None)
+        if meeting.status == Meeting.Status.IN_PROGRESS
+        else None,
         "planned_minutes": planned,
         "over_minutes": max(0, planned - meeting.duration_minutes),
         "carried_over": carried_over,

@@ -462,3 +462,15 @@ def test_the_schedule_form_starts_with_the_teams_facilitator_and_note_taker(clie
     # The world team has a lead and no facilitator: the lead facilitates.
     assert form.initial["facilitator"] == world.leader.staff.pk
     assert form.initial["note_taker"] == note_taker.pk
+
+
+def test_while_the_meeting_runs_the_first_topic_not_discussed_is_marked_now(client, world, meeting):
+    first, second = topic(meeting, "Reading data", world.leader), topic(meeting, "B", world.leader)
+    client.force_login(world.leader)
+    assert client.get(meeting.get_absolute_url()).context["current_topic_id"] is None
+    services.meeting_start(meeting=meeting)
+    assert client.get(meeting.get_absolute_url()).context["current_topic_id"] == first.pk
+    services.agenda_item_record(item=first, notes="", discussed=True)
+    response = client.get(meeting.get_absolute_url())
+    assert response.context["current_topic_id"] == second.pk
+    assertContains(response, 'aria-current="step"', count=1)

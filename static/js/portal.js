@@ -21,3 +21,13 @@ document.querySelectorAll("[data-filter-table]").forEach((input) => {
     if (status) status.textContent = words.length ? `${shown} of ${rows.length} shown` : "";
   });
 });
+
+// Forms inside a [data-swap-errors] region answer a mistake with 400 and the page with the
+// message beside the field: swap that in too (htmx leaves 4xx answers out by default).
+document.body.addEventListener("htmx:beforeSwap", (event) => {
+  const { xhr, elt } = event.detail;
+  if (xhr.status === 400 && elt.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

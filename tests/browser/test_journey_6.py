@@ -177,7 +177,9 @@ def test_facilitator_runs_the_meeting_records_decisions_and_action_items(
     expect(page.get_by_role("button", name="Start meeting")).to_have_count(0)
     expect(page.get_by_role("button", name="Cancel meeting")).to_have_count(0)
 
-    # 3. Attendance: Omar is absent, everyone else present.
+    # 3. Attendance: Omar is absent, everyone else present. From here the page's forms answer
+    # in place (htmx): the marker set on the window survives every save below.
+    page.evaluate("window.stillTheSamePage = true")
     attendance = page.get_by_role("region", name=re.compile("^Attendance"))
     expect(attendance).to_contain_text("0 present")
     for name in ("Lena Lopez", "Nate Nguyen", "Maya Chen"):
@@ -203,6 +205,9 @@ def test_facilitator_runs_the_meeting_records_decisions_and_action_items(
         "Fluency up 6 wcpm since fall; 9 students still below benchmark."
     )
     expect(topic_card(page, FAMILY_NIGHT).get_by_role("heading")).not_to_contain_text("Discussed")
+    # The next topic is now the one on the table, and the button pressed keeps the focus.
+    expect(topic_card(page, FAMILY_NIGHT).get_by_role("heading")).to_contain_text("Now")
+    expect(fluency.get_by_role("button", name=f"Save notes on {FLUENCY}")).to_be_focused()
 
     # 5. A decision on the first topic.
     decisions = page.get_by_role("region", name="Decisions")
@@ -259,6 +264,8 @@ def test_facilitator_runs_the_meeting_records_decisions_and_action_items(
     )
     expect(list_after(actions, "Raised at this meeting")).to_contain_text(task)
     shot("2-meeting-in-progress-with-error")
+
+    assert page.evaluate("window.stillTheSamePage === true"), "a save reloaded the whole page"
 
     # 9. Finish: the topic not reached is carried to next week's agenda.
     page.get_by_role("button", name="Finish meeting").click()

@@ -14,17 +14,14 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from teams import permissions as team_permissions
-from teams.models import Caseload, District, School
+from teams.models import Caseload, District
 from teams.permissions import get_scope
 
 from .models import DashboardSnapshot, ImportBatch, Section
 
-
-def dashboard_schools(user):
-    scope = get_scope(user)
-    if scope.is_admin:
-        return School.objects.all()
-    return School.objects.filter(scope.overseen_school_q)
+# Dashboards are for the people who oversee the school (teams.permissions has the rule).
+dashboard_schools = team_permissions.overseen_schools
+can_see_dashboard = team_permissions.oversees_school
 
 
 def get_school_for_dashboard(user, slug):
@@ -35,16 +32,6 @@ def get_school_for_dashboard(user, slug):
             "School dashboards are for the school's leaders, coaches and district."
         )
     return school
-
-
-def can_see_dashboard(user, school):
-    """The same rule as ``dashboard_schools``, for a school already in hand (no query)."""
-    scope = get_scope(user)
-    return (
-        scope.is_admin
-        or school.pk in scope.managed_school_ids | scope.coached_school_ids
-        or school.district_id in scope.led_district_ids
-    )
 
 
 def can_see_students(user, school):

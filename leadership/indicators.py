@@ -53,9 +53,9 @@ from teams.models import (
     TeamMembership,
     TeamRole,
 )
+from teams.permissions import MANAGER_POSITIONS
 
 Position = Assignment.Position
-MANAGER_POSITIONS = (Position.PRINCIPAL, Position.ASSISTANT_PRINCIPAL)
 LEAD_ROLES = frozenset(
     {TeamRole.TEAM_LEAD, TeamRole.FACILITATOR, TeamRole.GRADE_LEVEL_LEAD, TeamRole.CONTENT_LEAD}
 )

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from teams import permissions as team_permissions
-from teams.models import District, School
+from teams.models import District
 from teams.permissions import get_scope
 
 from .models import SurveyRound
@@ -22,24 +22,13 @@ get_school_for_write = team_permissions.get_school_for_write
 can_run_survey = team_permissions.can_manage_school
 
 
-def can_see_results(user, school):
-    scope = get_scope(user)
-    return (
-        scope.is_admin
-        or school.pk in scope.managed_school_ids | scope.coached_school_ids
-        or school.district_id in scope.led_district_ids
-    )
+# Results, like the leadership map, are for the people who oversee the school.
+results_schools = team_permissions.overseen_schools
+can_see_results = team_permissions.oversees_school
 
 
 def can_answer(user, school):
     return school.pk in get_scope(user).staff_school_ids
-
-
-def results_schools(user):
-    scope = get_scope(user)
-    if scope.is_admin:
-        return School.objects.all()
-    return School.objects.filter(scope.overseen_school_q)
 
 
 def get_school_for_results(user, slug):
@@ -101,15 +90,10 @@ def rounds_to_answer(user):
 # district's leaders and superusers. No page here ever shows feedback text.
 
 
-def map_schools(user):
-    scope = get_scope(user)
-    if scope.is_admin:
-        return School.objects.select_related("district")
-    return School.objects.select_related("district").filter(scope.overseen_school_q)
-
-
 def get_school_for_map(user, slug):
-    return get_object_or_404(map_schools(user), slug=slug)
+    return get_object_or_404(
+        team_permissions.overseen_schools(user).select_related("district"), slug=slug
+    )
 
 
 def get_school_for_pipeline(user, slug):

@@ -239,11 +239,16 @@ class AgendaItemForm(forms.Form):
         required=False, label="Link the school's observation trends"
     )
 
-    def __init__(self, *args, meeting, **kwargs):
+    def __init__(self, *args, meeting, may_link_dashboards, **kwargs):
+        """``may_link_dashboards``: whether this person may see the school's dashboards
+        (``permissions.oversees_school``); a team lead who may not gets no dashboard choice."""
         from data_tracking.models import DashboardSnapshot
 
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _members(meeting.team)
+        if not may_link_dashboards:
+            del self.fields["snapshot"]
+            return
         self.fields["snapshot"].queryset = DashboardSnapshot.objects.filter(
             school_id=meeting.team.school_id, is_current=True, scope__in=["school", "grade"]
         ).order_by("-school_year", "subject", "window", "scope", "scope_key")

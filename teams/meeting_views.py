@@ -45,6 +45,26 @@ def _apply(form, call):
         return None
 
 
+def _agenda_form(request, meeting, data=None):
+    return AgendaItemForm(
+        data,
+        meeting=meeting,
+        prefix=AGENDA,
+        may_link_dashboards=permissions.oversees_school(request.user, meeting.team.school),
+    )
+
+
+def _done(request, call, success):
+    """Run a service that takes no form; say why if it refuses, else say ``success(result)``."""
+    try:
+        result = call()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return
+    if success:
+        messages.success(request, success(result))
+
+
 @require_http_methods(["GET", "POST"])
 def meeting_schedule(request, pk):
     team = permissions.get_team_for_scheduling(request.user, pk)
@@ -130,9 +150,7 @@ def meeting_detail(request, pk, **bound):
         **page,
     }
     if powers.run and meeting.is_open:
-        context["agenda_form"] = bound.get("agenda_form") or AgendaItemForm(
-            meeting=meeting, prefix=AGENDA
-        )
+        context["agenda_form"] = bound.get("agenda_form") or _agenda_form(request, meeting)
     if powers.run and meeting.status != meeting.Status.CANCELLED:
         context["decision_form"] = bound.get("decision_form") or DecisionForm(
             meeting=meeting, prefix=DECISION
@@ -149,25 +167,22 @@ def meeting_detail(request, pk, **bound):
 @require_POST
 def meeting_start(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
-    try:
-        services.meeting_start(meeting=meeting)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    _done(request, lambda: services.meeting_start(meeting=meeting), None)
     return _to(meeting, "agenda")
 
 
 @require_POST
 def meeting_finish(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
-    try:
-        _, moved = services.meeting_finish(meeting=meeting)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+
+    def finished(result):
+        _, carried = result
         message = "Meeting finished. Open action items carry over to the next meeting."
-        if moved:
-            message += f" {moved} topic(s) not reached carried to the next agenda."
-        messages.success(request, message)
+        if carried:
+            message += f" {carried} topic(s) not reached carried to the next agenda."
+        return message
+
+    _done(request, lambda: services.meeting_finish(meeting=meeting), finished)
     return redirect(meeting)
 
 
@@ -175,15 +190,14 @@ def meeting_finish(request, pk):
 def meeting_cancel(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
     if request.method == "POST":
-        try:
-            _, moved = services.meeting_cancel(meeting=meeting)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            message = "Meeting cancelled."
-            if moved:
-                message += f" Its {moved} topic(s) moved to the next meeting."
-            messages.success(request, message)
+
+        def cancelled(result):
+            _, moved = result
+            return "Meeting cancelled." + (
+                f" Its {moved} topic(s) moved to the next meeting." if moved else ""
+            )
+
+        _done(request, lambda: services.meeting_cancel(meeting=meeting), cancelled)
         return redirect(meeting.team)
     return render(
         request,
@@ -195,7 +209,7 @@ def meeting_cancel(request, pk):
 @require_POST
 def agenda_item_add(request, pk):
     meeting = permissions.get_meeting_for_write(request.user, pk)
-    form = AgendaItemForm(request.POST, meeting=meeting, prefix=AGENDA)
+    form = _agenda_form(request, meeting, request.POST)
 
     def add(observation_trends, **fields):
         if observation_trends:
@@ -232,12 +246,11 @@ def agenda_item_move(request, pk):
 @require_POST
 def agenda_item_remove(request, pk):
     item = permissions.get_agenda_item_for_write(request.user, pk)
-    try:
-        services.agenda_item_remove(item=item)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"“{item.title}” taken off the agenda.")
+    _done(
+        request,
+        lambda: services.agenda_item_remove(item=item),
+        lambda _: f"“{item.title}” taken off the agenda.",
+    )
     return _to(item.meeting, "agenda")
 
 
@@ -252,12 +265,11 @@ def meeting_attendance(request, pk):
                 statuses[int(key.removeprefix("attendance-"))] = value
             except ValueError:
                 continue
-    try:
-        services.attendance_record(meeting=meeting, statuses=statuses)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Attendance saved.")
+    _done(
+        request,
+        lambda: services.attendance_record(meeting=meeting, statuses=statuses),
+        lambda _: "Attendance saved.",
+    )
     return _to(meeting, "attendance")
 
 

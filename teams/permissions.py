@@ -142,10 +142,18 @@ def can_manage_school(user, school):
     return scope.is_admin or school.pk in scope.managed_school_ids
 
 
+def overseen_schools(user):
+    """Schools the person oversees as a whole: as their principal or assistant principal, their
+    coach, a leader of their district, or an administrator. The school-wide pages of the other
+    apps (dashboards, the leadership map, survey results) are for them."""
+    scope = get_scope(user)
+    if scope.is_admin:
+        return School.objects.all()
+    return School.objects.filter(scope.overseen_school_q)
+
+
 def oversees_school(user, school):
-    """Whether the person oversees the school as a whole: its managers, its coaches, the
-    district's leaders, administrators. The school-wide pages of the other apps (dashboards,
-    the leadership map, survey results) open to them; each app's own module has the last word."""
+    """The rule of ``overseen_schools`` for a school already in hand (no query)."""
     scope = get_scope(user)
     return (
         scope.is_admin

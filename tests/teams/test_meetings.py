@@ -474,3 +474,28 @@ def test_while_the_meeting_runs_the_first_topic_not_discussed_is_marked_now(clie
     response = client.get(meeting.get_absolute_url())
     assert response.context["current_topic_id"] == second.pk
     assertContains(response, 'aria-current="step"', count=1)
+
+
+def test_only_people_who_see_the_dashboards_may_link_one(client, world, meeting):
+    """The team lead is a teacher: no dashboard choice, and a forged one is ignored."""
+    from data_tracking.models import DashboardSnapshot
+
+    snapshot = DashboardSnapshot.objects.create(
+        school=world.school,
+        scope="school",
+        subject="math",
+        school_year="2026-2027",
+        window="fall",
+        metrics={"tested": 40},
+        fingerprint="x",
+    )
+    url = reverse("teams:agenda_item_add", args=[meeting.pk])
+    data = {"topic-title": "Math", "topic-minutes": 10, "topic-snapshot": snapshot.pk}
+    client.force_login(world.leader)
+    assertNotContains(client.get(meeting.get_absolute_url()), "Dashboard to look at")
+    client.post(url, data)
+    assert AgendaItem.objects.get(title="Math").snapshot is None
+    client.force_login(world.principal)
+    assertContains(client.get(meeting.get_absolute_url()), "Dashboard to look at")
+    client.post(url, {**data, "topic-title": "Math again"})
+    assert AgendaItem.objects.get(title="Math again").snapshot == snapshot

@@ -207,6 +207,11 @@ class ImportBatch(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    from_command_line = models.BooleanField(
+        default=False,
+        help_text="Run with a management command on the server: it may change every school of "
+        "the district. An upload may change the schools its uploader manages.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

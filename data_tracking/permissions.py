@@ -5,7 +5,8 @@
 - Student names and scores: the school's principals, assistant principals and coaches; a teacher
   for their own classes; a teacher leader for the classes of the teachers they develop. District
   leaders never see a student's name: names stay inside the school.
-- Imports: administrators, and principals for their own district's files.
+- Imports: administrators, and principals for their own district's files. A principal's import
+  changes only the schools they manage (``import_scope``).
 """
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +18,7 @@ from teams import permissions as team_permissions
 from teams.models import Caseload, District
 from teams.permissions import get_scope
 
+from .imports.scope import DISTRICT_WIDE, ImportScope
 from .models import DashboardSnapshot, ImportBatch, Section
 
 # Dashboards are for the people who oversee the school (teams.permissions has the rule).
@@ -94,6 +96,24 @@ def import_districts(user):
     if scope.is_admin:
         return District.objects.all()
     return District.objects.filter(schools__pk__in=scope.managed_school_ids).distinct()
+
+
+def import_scope(user):
+    """What this person's upload may change: every school of the district for an administrator,
+    else the schools they manage; never their own positions."""
+    scope = get_scope(user)
+    schools = None if scope.is_admin else scope.managed_school_ids
+    return ImportScope(school_ids=schools, uploader_id=user.pk)
+
+
+def import_scope_for_batch(batch):
+    """The scope a batch runs with, read from its uploader's rights when it runs: a batch whose
+    uploader is gone may change nothing; one from the command line, the whole district."""
+    if batch.uploaded_by is not None:
+        return import_scope(batch.uploaded_by)
+    if batch.from_command_line:
+        return DISTRICT_WIDE
+    return ImportScope(school_ids=frozenset())
 
 
 def visible_imports(user):

@@ -20,7 +20,9 @@ from .imports.common import ImportRefused, ImportReport, unpack_files
 from .imports.map_cdf import import_map_cdf
 from .imports.oneroster import import_oneroster
 from .imports.results_csv import import_results_csv
+from .imports.scope import DISTRICT_WIDE
 from .models import DashboardReview, ImportBatch
+from .permissions import import_scope_for_batch
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +42,25 @@ IMPORTERS = {
 }
 
 
-def import_files(*, district, kind, mode, source, progress=None):
-    """Import ``source`` (file name → bytes) into ``district``; returns the ImportReport or
-    raises ImportRefused, having written nothing."""
+def import_files(*, district, kind, mode, source, progress=None, scope=DISTRICT_WIDE):
+    """Import ``source`` (file name → bytes) into ``district``, changing only what ``scope``
+    allows; returns the ImportReport or raises ImportRefused, having written nothing."""
     importer = IMPORTERS[kind]
     with transaction.atomic():
-        report = importer(source=source, district=district, mode=mode, progress=progress)
+        report = importer(
+            source=source, district=district, mode=mode, progress=progress, scope=scope
+        )
         if report.errors and mode == ImportBatch.Mode.STRICT:  # every importer should; make sure
             raise ImportRefused(report)
     return report
 
 
-def import_batch_create(*, district, kind, mode, upload, uploaded_by, enqueue=True):
+def import_batch_create(
+    *, district, kind, mode, upload, uploaded_by, from_command_line=False, enqueue=True
+):
     """Store the upload as a pending batch and queue its import once the transaction commits.
-    ``enqueue=False`` leaves the batch for the caller to claim and run (the management commands)."""
+    ``enqueue=False`` leaves the batch for the caller to claim and run (the management commands,
+    which pass ``from_command_line``: their imports may change every school of the district)."""
     if kind not in ImportBatch.Kind.values:
         raise ValidationError({"kind": f"“{kind}” is not a kind of import."})
     if mode not in ImportBatch.Mode.values:
@@ -66,6 +73,7 @@ def import_batch_create(*, district, kind, mode, upload, uploaded_by, enqueue=Tr
             upload=upload,
             original_name=Path(upload.name).name[:255],
             uploaded_by=uploaded_by,
+            from_command_line=from_command_line,
         )
         if enqueue:
             from .tasks import run_import
@@ -99,6 +107,7 @@ def import_batch_run(*, batch):
             mode=batch.mode,
             source=source,
             progress=progress,
+            scope=import_scope_for_batch(batch),
         )
     except ImportRefused as refused:
         report = refused.report
@@ -169,14 +178,33 @@ def _finish(batch, status, report, counts=None):
         "status": status,
         "finished_at": timezone.now(),
         "counts": counts,
-        "errors": [error.as_dict() for error in errors[:MAX_STORED_ERRORS]],
+        "errors": [_storable(error.as_dict()) for error in errors[:MAX_STORED_ERRORS]],
         "rows_total": report.rows_total,
         "rows_done": report.rows_total if succeeded else 0,
         "schools_touched": sorted(report.schools_touched) if succeeded else [],
+        # The report is kept; the uploaded file, with its student rows, is not (below).
+        "upload": "",
     }
     ImportBatch.objects.filter(pk=batch.pk).update(**values)
+    _upload_delete(batch)
     for name, value in values.items():
         setattr(batch, name, value)
+
+
+def _storable(error):
+    """An error as the database can always store it: PostgreSQL text holds no NUL character."""
+    return {
+        key: value.replace("\x00", "\N{REPLACEMENT CHARACTER}") if isinstance(value, str) else value
+        for key, value in error.items()
+    }
+
+
+def _upload_delete(batch):
+    """Delete a finished batch's uploaded file once its outcome is committed: the rows it holds
+    are in the database or refused, and the report says which."""
+    name, storage = batch.upload.name, batch.upload.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 class _ProgressRecorder:

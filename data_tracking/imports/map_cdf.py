@@ -38,6 +38,7 @@ from .results import (
     find_students,
     level_for_score,
 )
+from .scope import DISTRICT_WIDE, OTHER_SCHOOL, STUDENT_ELSEWHERE, STUDENT_MOVE
 
 ASSESSMENT_NAME = "MAP Growth"
 RESULTS_FILE = "AssessmentResults.csv"
@@ -124,11 +125,12 @@ MAX_STUDENT_ID = 64
 MAX_NAME = 100
 
 
-def import_map_cdf(*, source, district, mode="strict", progress=None):
+def import_map_cdf(*, source, district, mode="strict", progress=None, scope=DISTRICT_WIDE):
     """Import a MAP CDF (``source``: file name → bytes, as unpacked from a folder or zip) into
     ``district``; returns the ImportReport. Without StudentsBySchool.csv the students must already
     exist. "strict" writes nothing when any row is wrong; "skip" writes the valid rows. A missing
-    file or column raises ImportRefused in either mode."""
+    file or column raises ImportRefused in either mode. ``scope`` (imports/scope.py) limits the
+    schools the import may change."""
     report = ImportReport()
     by_name = {name.casefold(): (name, data) for name, data in source.items()}
     if RESULTS_FILE.casefold() not in by_name:
@@ -157,7 +159,9 @@ def import_map_cdf(*, source, district, mode="strict", progress=None):
         raise ImportRefused(report)
 
     with transaction.atomic(), gc_paused():
-        run = _MapImport(district, strict=mode == "strict", report=report, progress=progress)
+        run = _MapImport(
+            district, strict=mode == "strict", report=report, progress=progress, scope=scope
+        )
         run.total = sum(reader[3] for reader in readers.values())
         if STUDENTS_FILE in readers:
             run.read_students(*readers[STUDENTS_FILE][:3])
@@ -260,16 +264,18 @@ class _Test:
 
 
 class _MapImport:
-    def __init__(self, district, *, strict, report, progress):
+    def __init__(self, district, *, strict, report, progress, scope=DISTRICT_WIDE):
         self.district = district
+        self.scope = scope
         self.strict = strict
         self.report = report
         self.progress = progress
         self.assessments = Assessments(district, scale="RIT")
         self.newest_term = self.assessments.newest_term()  # before this import adds any
-        self.schools = {
-            school.name.casefold(): school.pk for school in School.objects.filter(district=district)
-        }
+        schools = School.objects.filter(district=district).values_list("pk", "name")
+        self.school_names = dict(schools)
+        self.schools = {name.casefold(): pk for pk, name in self.school_names.items()}
+        self.students_file, self.school_column = STUDENTS_FILE, "SchoolName"
         self.students = {}  # local id → _StudentRow to upsert
         self.refused_students = set()  # local ids whose StudentsBySchool rows all had problems
         self.tests = {}  # (local id, subject, school year, window) → _Test kept
@@ -294,6 +300,7 @@ class _MapImport:
     # StudentsBySchool.csv
 
     def read_students(self, name, columns, rows):
+        self.students_file, self.school_column = name, columns["SchoolName"][1]
         self._read(name, rows, functools.partial(self._student_row, name, columns))
         self.refused_students -= self.students.keys()
 
@@ -312,6 +319,8 @@ class _MapImport:
             fail("SchoolName", "required, but blank")
         elif school_id is None:
             fail("SchoolName", f"no school named “{school_name}” in {self.district}")
+        elif not self.scope.allows(school_id):
+            fail("SchoolName", OTHER_SCHOOL.format(school=self.school_names[school_id]))
         names = {}
         for column in ("StudentFirstName", "StudentLastName"):
             names[column] = " ".join(value(column).split())
@@ -441,14 +450,23 @@ class _MapImport:
         name, columns = results_file[0], results_file[1]
         local_ids = self.students.keys() | {key[0] for key in self.tests}
         stored = find_students(self.district, local_ids, fields=("id", *STUDENT_ATTRIBUTES))
+        self._refuse_moves(stored)
         known = stored.keys() | self.students.keys()
         tests = sorted(self.tests.values(), key=lambda test: test.line)
+        refused = set()  # lines of tests not to write
         for test in tests:
             if test.local_id not in known:
                 reason = f"no student with id {test.local_id} in {self.district}"
                 if test.local_id in self.refused_students:
                     reason += f" (their {STUDENTS_FILE} row was not imported)"
-                self.report.error(name, test.line, columns["StudentID"][1], reason)
+            elif not self.scope.allows(school_id := self._school_of(test.local_id, stored)):
+                reason = STUDENT_ELSEWHERE.format(
+                    local_id=test.local_id, school=self.school_names[school_id]
+                )
+            else:
+                continue
+            refused.add(test.line)
+            self.report.error(name, test.line, columns["StudentID"][1], reason)
         self.report.rows_total = self.done
         self.report.errors.sort(key=lambda error: (error.file, error.line))
         if self.strict and self.report.errors:
@@ -459,7 +477,8 @@ class _MapImport:
         writer = ResultWriter(
             self.report, ["score", "level_rank", "percentile", "standard_error", "tested_on"]
         )
-        for chunk in chunked(test for test in tests if test.local_id in students):
+        kept = (test for test in tests if test.local_id in students and test.line not in refused)
+        for chunk in chunked(kept):
             rows = []
             for test in chunk:
                 assessment, levels = self.assessments.get(
@@ -484,6 +503,32 @@ class _MapImport:
         writer.finish()
         self.assessments.date_created()
 
+    def _school_of(self, local_id, stored):
+        """The school the student will be at once this file is written."""
+        row = self.students.get(local_id)
+        return row.school_id if row is not None else stored[local_id].school_id
+
+    def _refuse_moves(self, stored):
+        """A limited import never moves a student who is already at another school."""
+        if self.scope.district_wide:
+            return
+        for local_id, row in list(self.students.items()):
+            student = stored.get(local_id)
+            if student is None or student.school_id == row.school_id or self._is_older(row):
+                continue
+            reason = STUDENT_MOVE.format(
+                local_id=local_id,
+                current=self.school_names[student.school_id],
+                new=self.school_names[row.school_id],
+            )
+            self.report.error(self.students_file, row.line, self.school_column, reason)
+            del self.students[local_id]
+            self.refused_students.add(local_id)
+
+    def _is_older(self, row):
+        """An older term's row never moves or changes the student (see ``_write_students``)."""
+        return bool(self.newest_term and row.term and row.term < self.newest_term)
+
     def _write_students(self, stored):
         counts = dict.fromkeys(("students created", "students updated", "students unchanged"), 0)
         changed = []
@@ -494,7 +539,7 @@ class _MapImport:
                 if before == row.values():
                     counts["students unchanged"] += 1
                     continue
-                if self.newest_term and row.term and row.term < self.newest_term:
+                if self._is_older(row):
                     # An older term's grade and school would move the student back in time.
                     self.report.add("students not updated (from an older term)")
                     continue

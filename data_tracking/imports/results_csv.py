@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from data_tracking.models import Subject, Window
+from teams.models import School
 
 from .common import (
     CsvFormatError,
@@ -38,6 +39,7 @@ from .results import (
     level_for_label,
     level_for_score,
 )
+from .scope import DISTRICT_WIDE, STUDENT_ELSEWHERE
 
 # Column → the header spellings accepted for it, compared by ``header_key`` (case, spaces,
 # hyphens and underscores ignored).
@@ -90,11 +92,12 @@ MAX_STUDENT_ID = 64  # Student.local_id
 MAX_NAME = 120  # Assessment.name
 
 
-def import_results_csv(*, source, district, mode="strict", progress=None):
+def import_results_csv(*, source, district, mode="strict", progress=None, scope=DISTRICT_WIDE):
     """Import every ``.csv`` in ``source`` (file name → bytes) into ``district``; returns the
     ImportReport. In "strict" mode any bad row means nothing is written; in "skip" mode the valid
     rows are. A missing column or an unreadable file raises ImportRefused in either mode.
-    ``progress(done, total)`` is called after each chunk of rows."""
+    ``progress(done, total)`` is called after each chunk of rows. ``scope`` (imports/scope.py)
+    limits the schools whose students' results the import may write."""
     report = ImportReport()
     sources = {name: data for name, data in sorted(source.items()) if name.lower().endswith(".csv")}
     if not sources:
@@ -114,7 +117,9 @@ def import_results_csv(*, source, district, mode="strict", progress=None):
         raise ImportRefused(report)
 
     with transaction.atomic(), gc_paused():
-        run = _ResultsImport(district, strict=mode == "strict", report=report, progress=progress)
+        run = _ResultsImport(
+            district, strict=mode == "strict", report=report, progress=progress, scope=scope
+        )
         run.total = sum(_line_count(data) - 1 for data in sources.values())
         for name, columns, rows in readers:
             run.read(name, columns, rows)
@@ -203,8 +208,10 @@ WINDOW_CHOICES = tuple(WINDOWS.items())
 
 
 class _ResultsImport:
-    def __init__(self, district, *, strict, report, progress):
+    def __init__(self, district, *, strict, report, progress, scope=DISTRICT_WIDE):
         self.district = district
+        self.scope = scope
+        self.school_names = None  # School pk → name, read for a limited scope's first refusal
         self.strict = strict
         self.report = report
         self.progress = progress
@@ -338,6 +345,19 @@ class _ResultsImport:
                 row.line,
                 columns.written("student_id"),
                 f"no student with id {row.local_id} in {self.district}",
+            )
+            return None
+        if not self.scope.allows(student.school_id):
+            if self.school_names is None:
+                schools = School.objects.filter(district=self.district).values_list("pk", "name")
+                self.school_names = dict(schools)
+            self.report.error(
+                name,
+                row.line,
+                columns.written("student_id"),
+                STUDENT_ELSEWHERE.format(
+                    local_id=row.local_id, school=self.school_names[student.school_id]
+                ),
             )
             return None
         assessment, levels = self.assessments.get(

@@ -12,6 +12,13 @@ from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 
 from data_tracking.imports.common import ImportRefused, parse_bool, parse_date, read_csv
+from data_tracking.imports.scope import (
+    DISTRICT_WIDE,
+    NEW_SCHOOL,
+    OTHER_SCHOOL,
+    STUDENT_MOVE,
+    UPLOADER,
+)
 from data_tracking.models import Student
 from teams.models import School, StaffMember
 
@@ -164,8 +171,10 @@ class _Staff:
 class Roster:
     """One export, read and checked; ``write_roster`` (writing.py) then writes what is valid."""
 
-    def __init__(self, files, district, report, progress=None):
+    def __init__(self, files, district, report, progress=None, scope=DISTRICT_WIDE):
         self.district = district
+        self.scope = scope  # what this import may change (imports/scope.py)
+        self.school_names = {}  # School pk → name, read when the scope is limited
         self.report = report
         self.progress = progress
         self.rows_read = 0
@@ -207,10 +216,12 @@ class Roster:
         stages = [
             ("manifest.csv", self._read_manifest),
             ("orgs.csv", self._read_orgs),
+            (None, self._scope_schools),
             ("academicSessions.csv", self._read_sessions),
             ("courses.csv", self._read_courses),
             ("classes.csv", self._read_classes),
             ("users.csv", self._read_users),
+            (None, self._scope_students),
             (None, self._match_staff),
             ("demographics.csv", self._read_demographics),
             ("enrollments.csv", self._read_enrollments),
@@ -319,6 +330,47 @@ class Roster:
                 names[name.lower()] = line
                 self.schools[sid] = _School(line, name)
             self.orgs[sid] = kind
+
+    def _scope_schools(self):
+        """Refuse the schools a limited import may not change, and with them every class, user
+        and enrollment that hangs from them (their rows then name this row as the reason)."""
+        if self.scope.district_wide:
+            return
+        existing = {}
+        for school in School.objects.filter(district=self.district).only("pk", "name"):
+            existing[school.name.lower()] = school
+            self.school_names[school.pk] = school.name
+        for sid, info in list(self.schools.items()):
+            school = existing.get(info.name.lower())
+            if school is None:
+                reason = NEW_SCHOOL.format(name=info.name)
+            elif not self.scope.allows(school.pk):
+                reason = OTHER_SCHOOL.format(school=school.name)
+            else:
+                info.obj = school
+                continue
+            del self.schools[sid], self.orgs[sid]
+            self._reject("orgs.csv", info.line, "name", reason, sid)
+
+    def _scope_students(self):
+        """A limited import never moves a student who is already at another school."""
+        if self.scope.district_wide or not self.students:
+            return
+        stored = {}
+        local_ids = [info.local_id for info in self.students.values()]
+        for chunk in chunks(local_ids, LOOKUP_CHUNK):
+            rows = Student.objects.filter(district=self.district, local_id__in=chunk)
+            stored.update(rows.values_list("local_id", "school_id"))
+        for sid, info in list(self.students.items()):
+            current = stored.get(info.local_id)
+            new = self.schools[info.school_sid].obj
+            if current is None or current == new.pk:
+                continue
+            reason = STUDENT_MOVE.format(
+                local_id=info.local_id, current=self.school_names[current], new=new.name
+            )
+            del self.students[sid]
+            self._reject("users.csv", info.line, "orgSourcedIds", reason, sid)
 
     def _read_sessions(self):
         for line, sid, row in self._rows("academicSessions.csv"):
@@ -559,7 +611,9 @@ class Roster:
             column = (
                 "email" if person.email and user.email_lower == person.email.lower() else "username"
             )
-            if staff is not None and staff.district_id != self.district.pk:
+            if self.scope.is_uploader(user):
+                reason = UPLOADER.format(username=user.get_username())
+            elif staff is not None and staff.district_id != self.district.pk:
                 reason = f"{user.get_username()} is on the staff of another district"
             elif user.pk in claimed:
                 reason = f"the same person as users.csv line {claimed[user.pk]}"

@@ -40,6 +40,7 @@ class ImportCommand(BaseCommand):
             mode=mode,
             upload=self._upload([Path(path) for path in paths]),
             uploaded_by=None,
+            from_command_line=True,
             enqueue=False,
         )
         services.import_batch_claim(batch=batch)

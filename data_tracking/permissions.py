@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from teams import permissions as team_permissions
-from teams.models import Caseload, District
+from teams.models import Caseload, District, School
 from teams.permissions import get_scope
 
 from .imports.scope import DISTRICT_WIDE, ImportScope
@@ -104,6 +104,13 @@ def import_scope(user):
     scope = get_scope(user)
     schools = None if scope.is_admin else scope.managed_school_ids
     return ImportScope(school_ids=schools, uploader_id=user.pk)
+
+
+def import_schools(user):
+    """The schools this person's upload may change, by name (for the import page)."""
+    scope = import_scope(user)
+    schools = School.objects.order_by("name")
+    return schools if scope.district_wide else schools.filter(pk__in=scope.school_ids)
 
 
 def import_scope_for_batch(batch):

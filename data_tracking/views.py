@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -8,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
+from dl_portal.csv_export import csv_writer
 from teams import permissions as team_permissions
 from teams.models import StaffMember
 
@@ -35,7 +34,13 @@ def import_list(request):
     page = Paginator(permissions.visible_imports(request.user), 20).get_page(
         request.GET.get("page")
     )
-    return render(request, "data_tracking/import_list.html", {"form": form, "page": page})
+    scope = permissions.import_scope(request.user)
+    limited_to = None if scope.district_wide else permissions.import_schools(request.user)
+    return render(
+        request,
+        "data_tracking/import_list.html",
+        {"form": form, "page": page, "limited_to": limited_to},
+    )
 
 
 def import_detail(request, pk):
@@ -59,7 +64,7 @@ def results_template(request):
 def _csv_response(filename, header, rows):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # neutralises cells a spreadsheet would run as formulas
     writer.writerow(header)
     writer.writerows(rows)
     return response

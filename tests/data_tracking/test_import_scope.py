@@ -374,3 +374,17 @@ def test_results_at_the_uploaders_school_are_still_refused_for_other_districts_s
     assert [error.reason for error in report.errors] == [
         f"no student with id X-1 in {world.district}"
     ]
+
+
+def test_the_import_page_says_which_schools_an_upload_may_change(client, world, admin_user):
+    client.force_login(world.principal)
+    page = client.get(reverse("data_tracking:import_list")).content.decode()
+    assert "Your imports change" in page
+    assert "<strong>Maple Elementary</strong>" in page
+    assert "Birch Elementary" not in page
+
+    client.force_login(admin_user)
+    assert (
+        "Your imports change"
+        not in client.get(reverse("data_tracking:import_list")).content.decode()
+    )

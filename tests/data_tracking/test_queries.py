@@ -50,8 +50,9 @@ QUERY_PINS = {
     # the snapshot (visible classes as a subquery), may this person review it, its reviews,
     # the teams
     "snapshot_review": 9,
-    # the districts (any, how many, the one), the imports and their count
-    "import_list": 10,
+    # the districts (any, how many, the one), the imports and their count, the schools the
+    # principal's imports may change
+    "import_list": 11,
 }
 
 # (grades, classes per grade, students per grade); as many log entries, reviews, imports and teams

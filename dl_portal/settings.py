@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dl_portal.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -185,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
     "observation-daily-digest": {
         "task": "observations.tasks.send_daily_digest",
         "schedule": crontab(hour=6, minute=30, day_of_week="mon-fri"),
+    },
+    "finalize-finished-survey-rounds": {
+        "task": "leadership.tasks.finalize_finished_survey_rounds",
+        "schedule": crontab(minute="*/10"),
     },
 }
 

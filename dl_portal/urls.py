@@ -4,13 +4,15 @@ from django.urls import include, path
 
 from teams import views as team_views
 
+from .views import SignOutView
+
 admin.site.site_header = "DL Portal administration"
 admin.site.site_title = "DL Portal admin"
 
 urlpatterns = [
     path("", team_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

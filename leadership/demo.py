@@ -6,21 +6,23 @@ round open now that about two thirds have answered, so the named sign-ins (``tea
 coaches and principals are fewer than five, so the results show suppressed groups.
 
 Answers are drawn from a seeded ``random.Random`` around element means that improve a little
-from spring to fall. Rows go in with ``bulk_create``; responses are shuffled apart from the
-participation rows, as the real service keeps them unlinkable.
+from spring to fall. Rows go in with ``bulk_create`` the way ``services.response_submit``
+leaves them: a participation and a sealed pending response per person. The spring round is then
+finalized by ``services.round_finalize``, the path every real round takes to its results.
 """
 
 import random
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count
 from django.utils import timezone
 
 from teams import demo as district_demo
 from teams.models import Assignment, StaffMember, TeamMembership, TeamRole
 
-from .models import Answer, Participation, SurveyResponse, SurveyRound
-from .services import school_year_of
+from .models import Participation, PendingResponse, SurveyResponse, SurveyRound
+from .sealing import seal_answers
+from .selectors import with_response_counts
+from .services import round_finalize, school_year_of
 from .survey_items import ITEMS
 
 SEED = 5150
@@ -79,20 +81,16 @@ def _answers(rng, group, which):
 
 
 def _fill(rng, survey_round, respondents, groups, which):
-    responses, answers = [], []
-    for staff in respondents:
-        response = SurveyResponse(round=survey_round, position=groups[staff.pk])
-        responses.append(response)
-        answers += [
-            Answer(response=response, item=item.key, element=item.element, value=value)
-            for item, value in _answers(rng, groups[staff.pk], which)
-        ]
     Participation.objects.bulk_create(
         Participation(round=survey_round, staff=staff) for staff in respondents
     )
-    rng.shuffle(responses)
-    SurveyResponse.objects.bulk_create(responses)
-    Answer.objects.bulk_create(answers)
+    pending = []
+    for staff in respondents:
+        row = PendingResponse(round=survey_round, position=groups[staff.pk])
+        answers = {item.key: value for item, value in _answers(rng, groups[staff.pk], which)}
+        row.sealed_answers = seal_answers(answers, pending=row)
+        pending.append(row)
+    PendingResponse.objects.bulk_create(pending)
 
 
 def build_survey_rounds(ctx):
@@ -124,6 +122,7 @@ def build_survey_rounds(ctx):
         closed_by=principal,
     )
     _fill(rng, spring, [s for s in staff if rng.random() < 0.85], groups, 0)
+    round_finalize(survey_round=spring, today=ctx.today)
 
     opens_on = max(ctx.year_start, ctx.today - timedelta(days=7))
     season = "Fall" if ctx.today.month >= 8 else "Spring"
@@ -144,12 +143,12 @@ def clear_survey_rounds(district):
 
 
 def report(district):
-    rounds = SurveyRound.objects.filter(school__district=district).annotate(n=Count("responses"))
+    rounds = with_response_counts(SurveyRound.objects.filter(school__district=district))
     if not rounds:
         return []
     return [
         "Leadership survey: "
-        + ", ".join(f"{r.title} at {r.school} ({r.n} responses)" for r in rounds)
+        + ", ".join(f"{r.title} at {r.school} ({r.response_count} responses)" for r in rounds)
     ]
 
 

@@ -4,12 +4,16 @@ Anonymity is built into the tables, not only the pages:
 
 - ``Participation`` records *that* a staff member answered a round (to stop a second answer);
   ``SurveyResponse`` records *what* was answered. Nothing links the two: a response has no user,
-  no timestamp, and a random UUID primary key, and its answers have random UUID keys too, so
-  neither an id order nor a time can be lined up with the participation rows. (Someone with raw
-  database access could still read the physical row order; the portal never exposes it.)
+  no timestamp, and a random UUID primary key, and its answers have random UUID keys too.
+- Nor does the database's own bookkeeping link them. While a round is open, answers wait in
+  ``PendingResponse``, sealed (``sealing``); only when the round is finalized do they all become
+  responses, in one transaction and a random order (``services.round_finalize``). So on
+  PostgreSQL every response of a round shares one ``xmin`` with the others and none with a
+  participation, and the physical row order is shuffled.
 - A response keeps only a broad position group (``SurveyResponse.Position``), never the exact
   team or role.
-- Results leave the database only for groups of ``MIN_RESPONSES`` or more (see ``selectors``).
+- Results leave the database only for finalized rounds, and only for groups of
+  ``MIN_RESPONSES`` or more (see ``selectors``). A finalized round is final: it stays closed.
 """
 
 import uuid
@@ -28,12 +32,23 @@ from .survey_items import ELEMENTS, SCALE_VALUES
 class SurveyRoundQuerySet(models.QuerySet):
     def accepting_answers(self, today=None):
         today = today or timezone.localdate()
-        return self.filter(closed_at__isnull=True, opens_on__lte=today, closes_on__gte=today)
+        return self.filter(
+            closed_at__isnull=True,
+            finalized_at__isnull=True,
+            opens_on__lte=today,
+            closes_on__gte=today,
+        )
 
     def finished(self, today=None):
-        """Closed by hand, or past the last day to answer: results may be shown."""
+        """Closed by hand, or past the last day to answer: no more answers; results once
+        finalized."""
         today = today or timezone.localdate()
-        return self.filter(Q(closed_at__isnull=False) | Q(closes_on__lt=today))
+        return self.filter(
+            Q(closed_at__isnull=False) | Q(finalized_at__isnull=False) | Q(closes_on__lt=today)
+        )
+
+    def awaiting_finalization(self, today=None):
+        return self.finished(today).filter(finalized_at__isnull=True)
 
 
 class SurveyRound(models.Model):
@@ -52,6 +67,9 @@ class SurveyRound(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the round's pending answers became responses. From then on the round is final: it
+    # takes no answers, its dates do not change, and its results never change.
+    finalized_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SurveyRoundQuerySet.as_manager()
 
@@ -70,6 +88,11 @@ class SurveyRound(models.Model):
                 condition=Q(closes_on__gte=models.F("opens_on")),
                 name="survey_round_closes_after_opening",
             ),
+            # A finalized round cannot be reopened by clearing closed_at (admin, shell, SQL).
+            models.CheckConstraint(
+                condition=Q(finalized_at__isnull=True) | Q(closed_at__isnull=False),
+                name="survey_round_finalized_stays_closed",
+            ),
         ]
 
     def __str__(self):
@@ -81,7 +104,7 @@ class SurveyRound(models.Model):
     def status(self, today=None):
         """ "scheduled", "open" or "closed"."""
         today = today or timezone.localdate()
-        if self.closed_at is not None or self.closes_on < today:
+        if self.finalized_at is not None or self.closed_at is not None or self.closes_on < today:
             return "closed"
         return "scheduled" if self.opens_on > today else "open"
 
@@ -89,9 +112,12 @@ class SurveyRound(models.Model):
     def is_open(self):
         return self.status() == "open"
 
+    def is_finished_on(self, today=None):
+        return self.status(today) == "closed"
+
     @property
     def is_finished(self):
-        return self.status() == "closed"
+        return self.is_finished_on()
 
 
 class Participation(models.Model):
@@ -112,7 +138,8 @@ class Participation(models.Model):
 
 
 class SurveyResponse(models.Model):
-    """One anonymous set of answers: no user, no time, a random key."""
+    """One anonymous set of answers: no user, no time, a random key. Written only when its round
+    is finalized, together with every other response of the round."""
 
     class Position(models.TextChoices):
         TEACHER = "teacher", "Teachers"
@@ -153,3 +180,23 @@ class Answer(models.Model):
 
     def __str__(self):
         return f"{self.item}: {self.value}"
+
+
+class PendingResponse(models.Model):
+    """One set of answers waiting, sealed, for its round to be finalized. Written in the same
+    transaction as its ``Participation``, so it holds nothing readable but a position group
+    (which the staff tables already give away): no user, no time, a random key, and answers
+    only the application's key can open. Deleted when the round is finalized."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(
+        SurveyRound, on_delete=models.CASCADE, related_name="pending_responses"
+    )
+    position = models.CharField(max_length=20, choices=SurveyResponse.Position.choices)
+    sealed_answers = models.TextField(help_text="Fernet token (leadership.sealing).")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"A pending response to {self.round}"

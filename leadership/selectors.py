@@ -6,13 +6,17 @@ One more rule runs after the query, on figures that are already safe: when the p
 left out add up to 1–4 responses, the whole round's figures minus the groups shown would give
 those few people's average away, so the smallest group shown is left out too
 (``_suppress_complement``).
+
+Results are only for finalized rounds (``SurveyRound.finalized_at``): before that a round's
+answers are sealed ``PendingResponse`` rows, which only ever count (``with_response_counts``).
 """
 
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
-from .models import Answer, SurveyResponse, SurveyRound
+from .models import Answer, PendingResponse, SurveyResponse, SurveyRound
 from .survey_items import ELEMENTS, MIN_RESPONSES, SCALE
 
 Position = SurveyResponse.Position
@@ -22,6 +26,29 @@ def rounds_with_enough_responses():
     """Ids of rounds with at least MIN_RESPONSES responses (a HAVING clause, as a subquery)."""
     return (
         SurveyRound.objects.annotate(n=Count("responses")).filter(n__gte=MIN_RESPONSES).values("pk")
+    )
+
+
+def _count_per_round(model):
+    rows = model.objects.filter(round=OuterRef("pk")).order_by().values("round")
+    return Coalesce(
+        Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+    )
+
+
+def with_response_counts(rounds):
+    """Annotate ``response_count``: how many answered, whether the answers are still pending
+    (sealed, counted without being opened) or already responses."""
+    return rounds.annotate(
+        response_count=_count_per_round(SurveyResponse) + _count_per_round(PendingResponse)
+    )
+
+
+def response_count(*, survey_round):
+    return (
+        with_response_counts(SurveyRound.objects.filter(pk=survey_round.pk))
+        .values_list("response_count", flat=True)
+        .get()
     )
 
 
@@ -113,7 +140,7 @@ def _suppress_complement(shown, total):
 
 
 def round_results(*, survey_round):
-    """Everything the results page shows for one round, in five queries."""
+    """Everything the results page shows for one finalized round, in five queries."""
     responses = survey_round.responses.count()
     results = RoundResults(survey_round=survey_round, responses=responses)
     means = {
@@ -167,11 +194,13 @@ class TrendRow:
 
 
 def school_trend(*, school):
-    """Each element's mean across the school's finished rounds, oldest first (two queries)."""
+    """Each element's mean across the school's finished rounds, oldest first (two queries).
+    A finished round not yet finalized is listed with no means; the caller finalizes it."""
     rounds = list(SurveyRound.objects.finished().filter(school=school).order_by("opens_on", "pk"))
+    finalized = SurveyRound.objects.filter(school=school, finalized_at__isnull=False)
     means = {
         (row["response__round_id"], row["element"]): _mean(row["mean"])
-        for row in element_means(rounds=SurveyRound.objects.finished().filter(school=school))
+        for row in element_means(rounds=finalized)
     }
     rows = [
         TrendRow(element, [means.get((r.pk, element.key)) for r in rounds]) for element in ELEMENTS
@@ -181,8 +210,6 @@ def school_trend(*, school):
 
 def school_rounds(*, school):
     """The school's rounds, newest first, with their response counts (one query)."""
-    return (
-        SurveyRound.objects.filter(school=school)
-        .annotate(response_count=Count("responses"))
-        .order_by("-opens_on", "-pk")
+    return with_response_counts(SurveyRound.objects.filter(school=school)).order_by(
+        "-opens_on", "-pk"
     )

@@ -1,5 +1,7 @@
 """Views of the leadership self-assessment survey."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -11,7 +13,10 @@ from teams.permissions import get_scope
 from .. import permissions, selectors, services
 from ..forms import RoundOpenForm, SurveyAnswerForm
 from ..models import Participation
+from ..sealing import SealBroken
 from ..survey_items import ELEMENTS, MIN_RESPONSES, SCALE, items_of
+
+logger = logging.getLogger(__name__)
 
 
 def _answered_round_ids(user, school):
@@ -92,7 +97,7 @@ def round_close(request, pk):
         {
             "school": school,
             "survey_round": survey_round,
-            "responses": survey_round.responses.count(),
+            "responses": selectors.response_count(survey_round=survey_round),
             "min_responses": MIN_RESPONSES,
         },
     )
@@ -145,18 +150,42 @@ def results(request, pk):
         "scale": SCALE,
         "min_responses": MIN_RESPONSES,
     }
-    if survey_round.is_finished:
+    if survey_round.is_finished and survey_round.finalized_at is None:
+        # Beat finalizes rounds that ended by date within minutes; don't make anyone wait.
+        _finalize(request, survey_round)
+    if survey_round.finalized_at is not None:
         context["results"] = selectors.round_results(survey_round=survey_round)
     else:
         # Results wait for the close: figures that change as each person answers would let a
         # reader work out one person's answers from the difference.
-        context["responses"] = survey_round.responses.count()
+        context["responses"] = selectors.response_count(survey_round=survey_round)
     return render(request, "leadership/survey/results.html", context)
+
+
+def _finalize(request, survey_round):
+    """Finalize a finished round before its figures are shown; if its answers cannot be opened
+    (the server's key changed), say so and show nothing rather than fail the page."""
+    try:
+        services.round_finalize(survey_round=survey_round)
+    except SealBroken:
+        logger.exception("Survey round %s cannot be finalized", survey_round.pk)
+        messages.error(
+            request,
+            f"The answers to “{survey_round.title}” cannot be opened on this server: its secret "
+            "key has changed. Nothing is lost. Ask your administrator to add the previous key "
+            "to SECRET_KEY_FALLBACKS; the results appear once it is back.",
+        )
 
 
 def trend(request, slug):
     school = permissions.get_school_for_results(request.user, slug)
     rounds, rows = selectors.school_trend(school=school)
+    unfinalized = [r for r in rounds if r.finalized_at is None]
+    if unfinalized:
+        # Shown once, a round's figures never change: finalize it before showing any.
+        for survey_round in unfinalized:
+            _finalize(request, survey_round)
+        rounds, rows = selectors.school_trend(school=school)
     return render(
         request,
         "leadership/survey/trend.html",

@@ -31,3 +31,27 @@ document.body.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// Unsaved drafts autosave.js keeps on this device, under "dl-portal-draft:<user id>:<form>".
+window.portalDrafts = {
+  prefix: "dl-portal-draft:",
+  keys() {
+    try {
+      return Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)).filter(
+        (key) => key && key.startsWith(this.prefix),
+      );
+    } catch {
+      return []; // storage is switched off: nothing is kept
+    }
+  },
+  clear() {
+    this.keys().forEach((key) => localStorage.removeItem(key));
+  },
+};
+
+// Signing out of a shared classroom tablet forgets every draft kept on it, so the next person can
+// neither read nor restore them. The sign-out answer's Clear-Site-Data header does the same in
+// browsers that support it; this covers the rest.
+document.querySelectorAll("form[data-clear-drafts]").forEach((form) => {
+  form.addEventListener("submit", () => window.portalDrafts.clear());
+});

@@ -13,9 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadership import selectors, services
-from leadership.models import Answer, Participation, SurveyResponse, SurveyRound
+from leadership.models import (
+    Answer,
+    Participation,
+    PendingResponse,
+    SurveyResponse,
+    SurveyRound,
+)
 from leadership.survey_items import ELEMENTS, ITEMS, MIN_RESPONSES, items_of
-from tests.leadership.factories import SurveyRoundFactory, add_responses, every_item
+from teams.models import StaffMember
+from tests.leadership.factories import SurveyRoundFactory, add_pending, add_responses, every_item
 from tests.teams.factories import staff_at
 
 Group = SurveyResponse.Position
@@ -24,6 +31,12 @@ TODAY = timezone.localdate
 
 def days(n):
     return datetime.timedelta(days=n)
+
+
+def nothing_recorded():
+    return not any(
+        model.objects.exists() for model in (Participation, PendingResponse, SurveyResponse)
+    )
 
 
 # --- The item bank -------------------------------------------------------------------------------
@@ -147,7 +160,9 @@ def answer_url(survey_round):
     return reverse("leadership:survey_answer", args=[survey_round.pk])
 
 
-def test_teacher_answers_once_and_cannot_see_their_answers_again(client, world):
+def test_teacher_answers_once_and_cannot_see_their_answers_again(
+    client, world, django_capture_on_commit_callbacks
+):
     survey_round = SurveyRoundFactory(school=world.school)
     client.force_login(world.teacher)
     page = client.get(answer_url(survey_round)).text
@@ -155,16 +170,24 @@ def test_teacher_answers_once_and_cannot_see_their_answers_again(client, world):
     response = client.post(answer_url(survey_round), every_item(4), follow=True)
     assert "Thank you" in response.text
     assert Participation.objects.get().staff == world.teacher.staff
-    response_row = SurveyResponse.objects.get()
-    assert response_row.position == Group.TEACHER
-    assert sorted(response_row.answers.values_list("value", flat=True)) == [4] * len(ITEMS)
+    # The answers wait, sealed, for the round to end; no response exists yet.
+    pending = PendingResponse.objects.get()
+    assert pending.position == Group.TEACHER
+    assert not SurveyResponse.objects.exists()
 
     again = client.get(answer_url(survey_round)).text
     assert "You have already answered" in again
     assert 'type="radio"' not in again
     client.post(answer_url(survey_round), every_item(1))
-    assert SurveyResponse.objects.count() == 1
-    assert set(Answer.objects.values_list("value", flat=True)) == {4}
+    assert PendingResponse.objects.count() == 1 and Participation.objects.count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_close(survey_round=survey_round, closed_by=world.principal)
+    response_row = SurveyResponse.objects.get()
+    assert response_row.position == Group.TEACHER
+    assert response_row.pk != pending.pk
+    assert sorted(response_row.answers.values_list("value", flat=True)) == [4] * len(ITEMS)
+    assert not PendingResponse.objects.exists()
 
 
 def test_a_missing_answer_keeps_what_was_chosen(client, world):
@@ -179,7 +202,7 @@ def test_a_missing_answer_keeps_what_was_chosen(client, world):
     kept = re.search(rf'name="{ITEMS[0].key}" value="2"[^>]*checked', response.text)
     assert kept, "the first answer should still be chosen"
     assert f'aria-describedby="{ITEMS[5].key}-error"' in response.text
-    assert not Participation.objects.exists() and not SurveyResponse.objects.exists()
+    assert nothing_recorded()
 
 
 def test_a_value_off_the_scale_is_refused(client, world):
@@ -187,7 +210,7 @@ def test_a_value_off_the_scale_is_refused(client, world):
     client.force_login(world.teacher)
     response = client.post(answer_url(survey_round), {**every_item(3), ITEMS[0].key: "6"})
     assert response.status_code == 200
-    assert not SurveyResponse.objects.exists()
+    assert nothing_recorded()
 
 
 def test_a_closed_round_takes_no_answers(client, world):
@@ -195,7 +218,7 @@ def test_a_closed_round_takes_no_answers(client, world):
     client.force_login(world.teacher)
     response = client.post(answer_url(survey_round), every_item(3))
     assert "is not open for answers" in response.text
-    assert not SurveyResponse.objects.exists()
+    assert nothing_recorded()
 
 
 @pytest.mark.parametrize(
@@ -213,7 +236,7 @@ def test_each_response_is_counted_in_a_broad_position_group(world, person, group
     services.response_submit(
         survey_round=survey_round, staff=staff, answers={i.key: 3 for i in ITEMS}
     )
-    assert SurveyResponse.objects.get().position == group
+    assert PendingResponse.objects.get().position == group
 
 
 def test_a_plain_team_member_is_a_teacher_not_a_teacher_leader(world):
@@ -247,13 +270,16 @@ def test_the_prompt_shows_open_rounds_not_yet_answered(world):
 
 
 def test_a_response_cannot_be_linked_to_a_person():
-    for model in (SurveyResponse, Answer):
+    for model in (SurveyResponse, Answer, PendingResponse):
         fields = model._meta.get_fields()
         assert isinstance(model._meta.pk.default(), uuid.UUID), "random keys, no id order"
         related = {f.related_model for f in fields if f.is_relation and f.many_to_one}
         assert related <= {SurveyRound, SurveyResponse}, f"{model} points at a person"
         times = [f.name for f in fields if f.get_internal_type() in ("DateTimeField", "DateField")]
         assert times == [], f"{model} records a time: {times}"
+    # and the participation, which names the person, points at nothing but round and person
+    related = {f.related_model for f in Participation._meta.get_fields() if f.is_relation}
+    assert related == {SurveyRound, StaffMember}
 
 
 def test_the_threshold_is_applied_by_the_query_itself(db):
@@ -338,11 +364,12 @@ def test_by_position_shows_every_group_of_five_when_the_rest_is_empty(db):
 
 def test_results_page_shows_suppressed_groups_and_waits_for_the_close(principal_client, world):
     survey_round = SurveyRoundFactory(school=world.school, title="Fall 2026")
-    add_responses(survey_round, 7, value=4)
-    add_responses(survey_round, 5, position=Group.TEACHER_LEADER, value=3)
+    add_pending(survey_round, 7, value=4)
+    add_pending(survey_round, 5, position=Group.TEACHER_LEADER, value=3)
     url = reverse("leadership:survey_results", args=[survey_round.pk])
     page = principal_client.get(url).text
     assert "Results appear when the round closes" in page
+    assert "12 responses so far" in page  # counted, still sealed
     assert "4.00" not in page
 
     services.round_close(survey_round=survey_round, closed_by=world.principal)
@@ -416,7 +443,7 @@ def test_answer_form_is_only_for_the_schools_staff(client, world):
         assert client.get(answer_url(survey_round)).status_code == status, person
     client.force_login(world.other_principal)
     client.post(answer_url(survey_round), every_item(5))
-    assert not SurveyResponse.objects.exists()
+    assert nothing_recorded()
 
 
 # --- Query counts --------------------------------------------------------------------------------
@@ -464,4 +491,4 @@ def test_staff_of_another_school_cannot_answer_or_see_the_round(client, world):
     client.force_login(stranger)
     assert client.get(answer_url(survey_round)).status_code == 404
     assert client.post(answer_url(survey_round), every_item(5)).status_code == 404
-    assert not SurveyResponse.objects.exists() and not Participation.objects.exists()
+    assert nothing_recorded()

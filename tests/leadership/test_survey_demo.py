@@ -27,7 +27,10 @@ def test_demo_has_a_closed_and_an_open_round_at_the_middle_school(demo, client):
     assert closed.is_finished and open_now.is_open
     results = selectors.round_results(survey_round=closed)
     assert results.enough and results.positions and results.hidden_positions
-    assert open_now.responses.count() >= 5
+    # the open round's answers are counted but wait, sealed, for the round to end
+    assert selectors.response_count(survey_round=open_now) >= 5
+    assert not open_now.responses.exists()
+    assert closed.finalized_at is not None and not closed.pending_responses.exists()
 
     users = get_user_model().objects.in_bulk(["principal", "teacher"], field_name="username")
     answered = Participation.objects.filter(round=open_now, staff__user__in=users.values())

@@ -10,6 +10,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -17,16 +18,21 @@ from data_tracking.models import GRADES, Student, Subject
 from teams.models import School
 
 from .common import (
+    NO_ROWS,
     CsvFormatError,
     ImportRefused,
     ImportReport,
+    foreign_digits,
+    foreign_digits_reason,
     gc_paused,
     header_key,
     iter_csv,
+    parse_birth_date,
     parse_bool,
-    parse_date,
     parse_decimal,
     parse_school_year,
+    parse_test_date,
+    score_problem,
 )
 from .results import (
     CHUNK_SIZE,
@@ -123,6 +129,9 @@ STUDENT_ATTRIBUTES = ["school_id", *STUDENT_FIELDS[1:]]
 WINDOWS_BY_ORDER = {order: window for window, order in WINDOW_ORDER.items()}
 MAX_STUDENT_ID = 64
 MAX_NAME = 100
+# Bounds of a MAP test (docs/imports.md); the RIT scale's are common.SCALE_RANGES["rit"].
+PERCENTILES = (1, 99)  # NWEA's norms give percentiles 1 to 99
+MAX_STANDARD_ERROR = Decimal(20)  # RIT; a completed test's is about 3
 
 
 def import_map_cdf(*, source, district, mode="strict", progress=None, scope=DISTRICT_WIDE):
@@ -146,12 +155,12 @@ def import_map_cdf(*, source, district, mode="strict", progress=None, scope=DIST
         if canonical.casefold() in by_name:
             name, data = by_name[canonical.casefold()]
             try:
-                header, rows = iter_csv(data)
+                reader = iter_csv(data, name, report)
             except CsvFormatError as exc:
-                report.error(name, exc.line, "", exc.reason)
+                report.error(name, exc.line, exc.column, exc.reason)
                 continue
-            found = _find_columns(name, header, columns, required, report)
-            readers[canonical] = (name, found, rows, data.count(b"\n"))
+            found = _find_columns(name, reader.header, columns, required, report)
+            readers[canonical] = (name, found, reader, data.count(b"\n"))
     results = readers.get(RESULTS_FILE)
     if results and "Discipline" not in results[1] and "MeasurementScale" not in results[1]:
         report.error(results[0], 1, "Discipline", "this required column is missing")
@@ -203,7 +212,7 @@ def parse_grade(value):
     """NWEA's grade as one of GRADES: "K", "KG" and "0" are K; "PK", "Pre-K" and "-1" are PK."""
     key = value.strip().casefold()
     grade = GRADE_SPELLINGS.get(key) or GRADE_SPELLINGS.get(re.sub(r"[\s\-]", "", key))
-    if grade is None and key.isdigit():
+    if grade is None and key.isascii() and key.isdigit():
         grade = str(int(key)) if int(key) else "K"
     if not key:
         raise ValueError("required, but blank")
@@ -214,7 +223,30 @@ def parse_grade(value):
 
 @functools.lru_cache(maxsize=4096)
 def _date(value):
-    return parse_date(value)
+    return parse_test_date(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _birth_date(value):
+    return parse_birth_date(value)
+
+
+def _rit(value):
+    """A RIT score: a number within the RIT scale (common.SCALE_RANGES)."""
+    score = parse_decimal(value)
+    if score is not None and (problem := score_problem(score, "RIT")):
+        raise ValueError(problem)
+    return score
+
+
+def _standard_error(value):
+    error = parse_decimal(value, max_digits=6)
+    if error is not None and not 0 < error <= MAX_STANDARD_ERROR:
+        raise ValueError(
+            f"“{value}” is not a standard error of a MAP test (above 0, at most "
+            f"{MAX_STANDARD_ERROR} RIT)"
+        )
+    return error
 
 
 def _subject(discipline, scale):
@@ -287,15 +319,18 @@ class _MapImport:
         if self.progress:
             self.progress(self.done, max(self.total, self.done))
 
-    def _read(self, name, rows, parse):
+    def _read(self, name, reader, parse):
         try:
-            for chunk in chunked(rows):
+            for chunk in chunked(reader.rows()):
                 for line, values in chunk:
                     parse(line, values)
                 self._advance(len(chunk))
         except CsvFormatError as exc:
-            self.report.error(name, exc.line, "", exc.reason)
+            self.report.error(name, exc.line, exc.column, exc.reason)
             raise ImportRefused(self.report) from exc
+        if not reader.seen:  # a header and nothing else: refused, so nobody mistakes it for done
+            self.report.error(name, 0, "", NO_ROWS)
+            raise ImportRefused(self.report)
 
     # StudentsBySchool.csv
 
@@ -334,7 +369,7 @@ class _MapImport:
         except ValueError as exc:
             fail("Grade", str(exc))
         try:
-            birth_date = _date(value("StudentDateOfBirth"))
+            birth_date = _birth_date(value("StudentDateOfBirth"))
         except ValueError as exc:
             fail("StudentDateOfBirth", str(exc))
         if value("TermName"):
@@ -396,8 +431,8 @@ class _MapImport:
         for column, parse in (
             ("GrowthMeasureYN", parse_bool),
             ("TestStartDate", _date),
-            ("TestRITScore", parse_decimal),
-            ("TestStandardError", functools.partial(parse_decimal, max_digits=6)),
+            ("TestRITScore", _rit),
+            ("TestStandardError", _standard_error),
             ("TestPercentile", _percentile),
         ):
             try:
@@ -575,8 +610,12 @@ class _MapImport:
 
 
 def _percentile(value):
+    """NWEA's percentile: a whole number from 1 to 99; None for a blank."""
     if not value:
         return None
-    if not value.isdigit() or int(value) > 100:
-        raise ValueError(f"“{value}” is not a percentile (a whole number from 0 to 100)")
+    if foreign_digits(value):
+        raise ValueError(foreign_digits_reason(value))
+    low, high = PERCENTILES
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise ValueError(f"“{value}” is not a percentile (a whole number from {low} to {high})")
     return int(value)

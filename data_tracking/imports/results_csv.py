@@ -17,16 +17,18 @@ from data_tracking.models import Subject, Window
 from teams.models import School
 
 from .common import (
+    NO_ROWS,
     CsvFormatError,
     ImportRefused,
     ImportReport,
     gc_paused,
     header_key,
     iter_csv,
-    parse_date,
     parse_decimal,
     parse_school_year,
+    parse_test_date,
     school_year_of,
+    score_problem,
 )
 from .results import (
     WHOLE_DISTRICT_FROM,
@@ -108,11 +110,11 @@ def import_results_csv(*, source, district, mode="strict", progress=None, scope=
     readers = []
     for name, data in sources.items():
         try:
-            header, rows = iter_csv(data)
+            reader = iter_csv(data, name, report)
         except CsvFormatError as exc:
-            report.error(name, exc.line, "", exc.reason)
+            report.error(name, exc.line, exc.column, exc.reason)
             continue
-        readers.append((name, _find_columns(name, header, report), rows))
+        readers.append((name, _find_columns(name, reader.header, report), reader))
     if report.errors:
         raise ImportRefused(report)
 
@@ -121,8 +123,8 @@ def import_results_csv(*, source, district, mode="strict", progress=None, scope=
             district, strict=mode == "strict", report=report, progress=progress, scope=scope
         )
         run.total = sum(_line_count(data) - 1 for data in sources.values())
-        for name, columns, rows in readers:
-            run.read(name, columns, rows)
+        for name, columns, reader in readers:
+            run.read(name, columns, reader)
         run.finish()
         if report.errors and mode == "strict":
             raise ImportRefused(report)
@@ -195,7 +197,7 @@ def _decimal(value):
 
 @functools.lru_cache(maxsize=4096)
 def _date(value):
-    return parse_date(value)
+    return parse_test_date(value)
 
 
 @functools.lru_cache(maxsize=256)
@@ -218,6 +220,7 @@ class _ResultsImport:
         self.assessments = Assessments(district)
         self.writer = ResultWriter(report, ["score", "level_rank", "tested_on"])
         self.seen = {}  # (assessment key, student id) → line that gave the result
+        self.scales = {}  # (assessment, subject, school year, window) as written → its scale
         self.students = None  # every student of the district, read once for a large file
         self.total = 0
         self.done = 0
@@ -226,13 +229,16 @@ class _ResultsImport:
     def writing(self):
         return not (self.strict and self.report.errors)
 
-    def read(self, name, columns, rows):
+    def read(self, name, columns, reader):
         try:
-            for chunk in chunked(rows):
+            for chunk in chunked(reader.rows()):
                 self._import_chunk(name, columns, chunk)
         except CsvFormatError as exc:
-            self.report.error(name, exc.line, "", exc.reason)
+            self.report.error(name, exc.line, exc.column, exc.reason)
             raise ImportRefused(self.report) from exc
+        if not reader.seen:  # a header and nothing else: refused, so nobody mistakes it for done
+            self.report.error(name, 0, "", NO_ROWS)
+            raise ImportRefused(self.report)
 
     def finish(self):
         if self.writing:  # a strict import that found a problem is about to roll back anyway
@@ -321,8 +327,14 @@ class _ResultsImport:
         else:
             if score is None:
                 fail("score", BLANK)
+            elif problem := score_problem(score):
+                fail("score", problem)
 
         if len(self.report.errors) > errors_before:
+            return None
+        scale = self._scale(assessment, subject, school_year, window)
+        if scale and (problem := score_problem(score, scale)):
+            fail("score", problem)
             return None
         return _Parsed(
             line=line,
@@ -335,6 +347,14 @@ class _ResultsImport:
             score=score,
             level_label=level_label,
         )
+
+    def _scale(self, name, subject, school_year, window):
+        """The scale the district's assessment states ("" for none, or a new assessment)."""
+        key = (name, subject, school_year, window)
+        if key not in self.scales:
+            stored = self.assessments.by_key.get(self.assessments.key(*key))
+            self.scales[key] = stored.scale if stored is not None else ""
+        return self.scales[key]
 
     def _resolve(self, name, columns, row, students):
         """The row tied to its student and assessment, or None after reporting why not."""

@@ -76,3 +76,27 @@ def test_a_report_quoting_a_nul_byte_is_still_saved(world):
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED
     assert batch.errors[0]["reason"] == "“7\N{REPLACEMENT CHARACTER}” is not a number"
+
+
+def test_the_command_fails_when_skipping_left_nothing_to_import(world, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "scores.csv"
+    path.write_text(HEADER + "M-404,Unit test,math,fall,2026-2027,71\n")
+
+    with pytest.raises(CommandError, match="every row had a problem"):
+        call_command(
+            "import_results_csv", "--district", world.district.slug, "--mode", "skip", path
+        )
+
+
+def test_a_refused_file_does_not_suggest_skipping_rows(world, tmp_path):
+    """Skipping rows cannot help a file with a missing column: the message says no such thing."""
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "scores.csv"
+    path.write_text("student_id,score\nM-1,71\n")
+
+    with pytest.raises(CommandError) as refused:
+        call_command("import_results_csv", "--district", world.district.slug, path)
+    assert "--mode skip" not in str(refused.value)

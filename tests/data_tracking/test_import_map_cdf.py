@@ -264,7 +264,7 @@ BROKEN_PROBLEMS = [
         RESULTS_FILE,
         3,
         "TestPercentile",
-        "“101” is not a percentile (a whole number from 0 to 100)",
+        "“101” is not a percentile (a whole number from 1 to 99)",
     ),
     (
         RESULTS_FILE,

@@ -265,8 +265,13 @@ def test_a_file_that_stops_being_csv_is_refused_with_its_line(district, students
     with pytest.raises(ImportRefused) as refused:
         run(district, data, mode="skip")
 
-    assert [(e.line, e.reason) for e in refused.value.report.errors] == [
-        (5, "the file cannot be read as CSV from here on (field larger than field limit (131072))")
+    assert [(e.line, e.column, e.reason) for e in refused.value.report.errors] == [
+        (
+            5,
+            "assessment",
+            "the file cannot be read as CSV from here on (a value is longer than 131,072 "
+            "characters; is a quote never closed?)",
+        )
     ]
     assert not AssessmentResult.objects.exists()
 

@@ -4,14 +4,21 @@ Nothing is written here. ``Roster.read`` leaves the valid rows in plain objects 
 in the report; the only queries look up the staff accounts the export names.
 """
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 
-from data_tracking.imports.common import ImportRefused, parse_bool, parse_date, read_csv
+from data_tracking.imports.common import (
+    CsvFormatError,
+    ImportRefused,
+    parse_birth_date,
+    parse_bool,
+    parse_date,
+    read_csv,
+    read_zip,
+)
 from data_tracking.imports.scope import (
     DISTRICT_WIDE,
     NEW_SCHOOL,
@@ -32,6 +39,9 @@ from .values import (
 )
 
 REQUIRED_FILES = ("orgs.csv", "users.csv", "classes.csv", "enrollments.csv")
+# Files that must have a row: nothing can be imported without a school and a person. Other files
+# may be a header alone, as exports write a kind they have none of.
+FILES_WITH_ROWS = ("orgs.csv", "users.csv")
 OPTIONAL_FILES = ("academicSessions.csv", "courses.csv", "demographics.csv", "manifest.csv")
 CANONICAL_NAMES = {name.lower(): name for name in REQUIRED_FILES + OPTIONAL_FILES}
 REQUIRED_COLUMNS = {
@@ -75,14 +85,9 @@ def read_export(source, report):
         elif isinstance(source, str | Path) and Path(source).is_dir():
             paths = sorted(path for path in Path(source).iterdir() if path.is_file())
             entries = [(path.name, path.read_bytes()) for path in paths if wanted(path.name)]
-        else:
-            with zipfile.ZipFile(source) as archive:
-                entries = [
-                    (info.filename, archive.read(info))
-                    for info in archive.infolist()
-                    if not info.is_dir() and wanted(info.filename)
-                ]
-    except (OSError, zipfile.BadZipFile) as exc:
+        else:  # expanded a chunk at a time, within the limits every upload has (common.py)
+            entries = read_zip(source, wanted, unique_names=False)
+    except (OSError, ValueError) as exc:
         name = getattr(source, "name", source)
         report.error(str(name), 0, "", f"cannot be read as a folder or a zip file ({exc})")
         raise ImportRefused(report) from exc
@@ -196,20 +201,30 @@ class Roster:
         self._load(files)
 
     def _load(self, files):
+        unreadable = False  # a file problem; a row the reader left out (a NUL) is a row problem
         for name in REQUIRED_FILES:
             if name not in files:
                 self.report.error(name, 0, "", "this required file is missing from the export")
+                unreadable = True
         for name, data in files.items():
-            columns, rows = read_csv(data, name)
+            try:
+                columns, rows = read_csv(
+                    data, name, self.report, rows_required=name in FILES_WITH_ROWS
+                )
+            except CsvFormatError as exc:
+                self.report.error(name, exc.line, exc.column, exc.reason)
+                unreadable = True
+                continue
             self.headers[name] = {column.lower(): column for column in columns}
             for column in REQUIRED_COLUMNS[name]:
                 if column.lower() not in self.headers[name]:
                     self.report.error(name, 1, column, "this required column is missing")
+                    unreadable = True
             self.tables[name] = [
                 (line, {key.lower(): value for key, value in row.items()}) for line, row in rows
             ]
             self.report.rows_total += len(rows)
-        if self.report.errors:  # no row of a file without its columns can be read
+        if unreadable:  # no row of a file without its columns can be read
             raise ImportRefused(self.report)
 
     def read(self):
@@ -647,7 +662,7 @@ class Roster:
     def _demographics(self, row):
         """(column, reason, None) for a wrong row, else (None, None, Student field values)."""
         try:
-            birth_date = parse_date(row.get("birthdate", ""))
+            birth_date = parse_birth_date(row.get("birthdate", ""))
         except ValueError as exc:
             return "birthDate", str(exc), None
         sex = row.get("sex", "").lower()

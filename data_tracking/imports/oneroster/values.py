@@ -66,7 +66,7 @@ def normalize_grade(value):
     code = value.strip().upper()
     if not code or code in UNGRADED:
         return ""
-    if code.isdigit():
+    if code.isascii() and code.isdigit():  # not "٠٥": int() reads other scripts' digits too
         number = int(code)
         if number == 0:
             return "K"

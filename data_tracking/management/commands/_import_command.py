@@ -49,12 +49,22 @@ class ImportCommand(BaseCommand):
         for error in report.errors:
             self.stdout.write(str(error))
         if batch.status == ImportBatch.Status.FAILED:
-            hint = " Use --mode skip to import the valid rows." if mode == "strict" else ""
+            # Skipping helps only when rows are wrong, not a whole file (line 0), its header
+            # (line 1) or the manifest that says which version the export is.
+            rows_wrong = mode == "strict" and all(
+                error.line > 1 and error.file != "manifest.csv" for error in report.errors
+            )
+            hint = " Use --mode skip to import the valid rows." if rows_wrong else ""
             raise CommandError(
                 f"Nothing was imported into {found}: {len(report.errors)} problem(s).{hint}"
             )
         for label, number in batch.counts.items():
             self.stdout.write(f"{label}: {number}")
+        if report.errors and not _rows_written(batch.counts):
+            raise CommandError(
+                f"Nothing was imported into {found}: every row had a problem "
+                f"({len(report.errors)} problem(s) above)."
+            )
         if report.errors:
             self.stdout.write(
                 self.style.WARNING(
@@ -85,3 +95,12 @@ class ImportCommand(BaseCommand):
                 archive.write(file, arcname=file.name)
         name = paths[0].name if len(paths) == 1 else f"{paths[0].stem} and {len(files) - 1} more"
         return ContentFile(buffer.getvalue(), name=f"{name}.zip")
+
+
+def _rows_written(counts):
+    """How many rows the import created, updated or found unchanged ("students created" …)."""
+    return sum(
+        number
+        for label, number in counts.items()
+        if label.rsplit(" ", 1)[-1] in ("created", "updated", "unchanged")
+    )

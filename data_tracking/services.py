@@ -5,15 +5,24 @@
 
 An import is all-or-nothing per batch: the importer runs inside one transaction, so a refusal
 (strict mode and a bad row, a missing file or column) or a crash leaves the database unchanged.
+
+Nothing an uploader started is lost. The batch and the message that runs it are written in one
+transaction (the outbox: outbox/services.py). On PostgreSQL the worker importing a batch holds
+its advisory lock from import_batch_claim to import_batch_release, so a batch found running with
+its lock free has lost its worker: the next delivery of its message takes it over (running →
+running, started again, at most IMPORT_MAX_ATTEMPTS times). import_batches_fail_stale queues
+again what waits with no message on its way, and fails what ran past every time limit.
 """
 
 import datetime
 import logging
+import weakref
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .imports.common import ImportRefused, ImportReport, unpack_files
@@ -58,7 +67,8 @@ def import_files(*, district, kind, mode, source, progress=None, scope=DISTRICT_
 def import_batch_create(
     *, district, kind, mode, upload, uploaded_by, from_command_line=False, enqueue=True
 ):
-    """Store the upload as a pending batch and queue its import once the transaction commits.
+    """Store the upload as a pending batch and queue its import in the same transaction (sent
+    once it commits; if the broker is down then, as soon as it answers again).
     ``enqueue=False`` leaves the batch for the caller to claim and run (the management commands,
     which pass ``from_command_line``: their imports may change every school of the district)."""
     if kind not in ImportBatch.Kind.values:
@@ -76,21 +86,133 @@ def import_batch_create(
             from_command_line=from_command_line,
         )
         if enqueue:
+            from outbox.services import outbox_enqueue
+
             from .tasks import run_import
 
-            run_import.delay_on_commit(batch.pk)
+            # In this transaction: the batch is never saved without the message that runs it.
+            outbox_enqueue(run_import, batch.pk)
     return batch
 
 
+# pg_advisory_lock(namespace, batch id), held while a batch imports. "DLPI" as a 32-bit integer
+# (the compile's locks use "DLPC": data_tracking/compile.py).
+IMPORT_LOCK_NAMESPACE = 0x444C5049
+# How long a claim waits for a batch's lock: a dead worker's session lets go of it within moments
+# of the death; a live worker holds it until its import ends.
+IMPORT_LOCK_WAIT = "1s"
+IMPORT_MAX_ATTEMPTS = 3
+# A batch pending (or, on PostgreSQL, running with its lock free) this long with no message on
+# its way is queued again by the sweep.
+IMPORT_LOST_AFTER = datetime.timedelta(minutes=10)
+
+
 def import_batch_claim(*, batch):
-    """Move a pending batch to running; False when another worker got there first."""
+    """Move a pending batch to running, or (PostgreSQL) take over a running one whose worker
+    died; False when there is nothing to claim: a live worker has it, or it has finished. On
+    PostgreSQL the batch stays locked until import_batch_release (or until ``batch`` is gone)."""
+    Status = ImportBatch.Status
     now = timezone.now()
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING).update(
-        status=ImportBatch.Status.RUNNING, started_at=now
-    )
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        # SQLite has no session lock to tell a dead worker from a live one: a batch found running
+        # is left alone (the stale sweep fails it once no worker can still be on it).
+        claimed = ImportBatch.objects.filter(pk=batch.pk, status=Status.PENDING).update(
+            status=Status.RUNNING, started_at=now, attempts=F("attempts") + 1
+        )
+        if claimed:
+            batch.status, batch.started_at, batch.attempts = Status.RUNNING, now, batch.attempts + 1
+        return bool(claimed)
+
+    lock = _ImportLock.acquire(batch)
+    if lock is None:
+        return False  # a live worker is importing it
+    claimed = False
+    try:
+        found = ImportBatch.objects.filter(pk=batch.pk).values("status", "attempts").first()
+        status = found["status"] if found else None
+        attempts = found["attempts"] + 1 if found else 0
+        if status == Status.PENDING:
+            claimed = ImportBatch.objects.filter(pk=batch.pk, status=status).update(
+                status=Status.RUNNING, started_at=now, attempts=attempts
+            )
+        elif status == Status.RUNNING:
+            # Its worker died (its lock was free): that import was rolled back; start again.
+            if attempts > IMPORT_MAX_ATTEMPTS:
+                reason = (
+                    f"the import was started {IMPORT_MAX_ATTEMPTS} times and its worker stopped "
+                    "each time (the file may be too large for the server); nothing was imported"
+                )
+                _finish(batch, Status.FAILED, _problem(batch, reason))
+            else:
+                claimed = ImportBatch.objects.filter(pk=batch.pk, status=status).update(
+                    started_at=now, rows_done=0, attempts=attempts
+                )
+                logger.warning("Import batch %s lost its worker: attempt %s", batch.pk, attempts)
+    finally:
+        if not claimed:
+            lock.release()
     if claimed:
-        batch.status, batch.started_at = ImportBatch.Status.RUNNING, now
+        batch.status, batch.started_at, batch._import_lock = Status.RUNNING, now, lock
+        batch.attempts, batch.rows_done = attempts, 0
     return bool(claimed)
+
+
+def import_batch_release(*, batch):
+    """Let go of the lock ``import_batch_claim`` took on PostgreSQL, once the import ended."""
+    lock = getattr(batch, "_import_lock", None)
+    if lock is not None:
+        batch._import_lock = None
+        lock.release()
+
+
+class _ImportLock:
+    """A batch's advisory lock, held by a session of its own: the import's transaction and its
+    progress connection come and go beside it, and when its worker dies the server ends this
+    idle session at once, which frees the lock."""
+
+    def __init__(self, batch, connection):
+        self.connection = connection
+        # A claim nobody releases (a management command, a test) lets go with its batch object.
+        self._on_batch_gone = weakref.finalize(batch, connection.connection.close)
+
+    @classmethod
+    def acquire(cls, batch):
+        """The lock of ``batch``, or None when another session holds it for IMPORT_LOCK_WAIT."""
+        connection = connections[DEFAULT_DB_ALIAS].copy()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, false)", [IMPORT_LOCK_WAIT])
+                # A worker whose machine vanished without closing the connection is noticed in
+                # about a minute, not after the system's two-hour keepalive.
+                cursor.execute(
+                    "SELECT set_config('tcp_keepalives_idle', '30', false),"
+                    " set_config('tcp_keepalives_interval', '10', false),"
+                    " set_config('tcp_keepalives_count', '3', false)"
+                )
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, batch.pk])
+        except OperationalError:  # lock_timeout: another session holds it
+            connection.close()
+            return None
+        except BaseException:
+            connection.close()
+            raise
+        return cls(batch, connection)
+
+    def release(self):
+        self._on_batch_gone.detach()
+        self.connection.close()  # the session ends, and its lock with it
+
+    @staticmethod
+    def held():
+        """Ids of the batches whose lock a session holds."""
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(
+                "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid = %s AND objsubid = 2"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [IMPORT_LOCK_NAMESPACE],
+            )
+            return {int(row[0]) for row in cursor.fetchall()}
 
 
 def import_batch_run(*, batch):
@@ -127,27 +249,59 @@ def import_batch_run(*, batch):
     else:
         _finish(batch, ImportBatch.Status.SUCCEEDED, report)
         if report.schools_touched:
-            from .tasks import compile_schools
+            from .tasks import compile_schools_enqueue
 
             touched = sorted(report.schools_touched)
             # Dashboards follow the data: recompile every school the import changed.
-            transaction.on_commit(lambda: compile_schools(touched))
+            compile_schools_enqueue(touched)
     finally:
         progress.close()
     return report
 
 
-def import_batches_fail_stale(*, older_than):
-    """Mark batches still running after ``older_than`` as failed: their worker died, and the
-    transaction it held was rolled back, so nothing of them was imported."""
+def import_batches_fail_stale(*, older_than, lost_after=IMPORT_LOST_AFTER):
+    """Sweep the imports whose work was lost, so that none waits for ever; returns how many it
+    marked failed. A batch pending for ``lost_after`` with no message on its way is queued again
+    (its message was lost), and on PostgreSQL so is a running one whose lock is free (its worker
+    died). One still running after ``older_than`` (past every time limit) is marked failed: its
+    transaction was rolled back, so nothing of it was imported."""
+    from outbox.selectors import messages_in_flight
+    from outbox.services import outbox_enqueue
+
+    from .tasks import run_import
+
     now = timezone.now()
+    in_flight = {
+        args[0]
+        for args in messages_in_flight(run_import, since=now - lost_after).values_list(
+            "args", flat=True
+        )
+        if args
+    }
+    waiting = ImportBatch.objects.exclude(pk__in=in_flight)
+    lost = set(
+        waiting.filter(
+            status=ImportBatch.Status.PENDING, created_at__lt=now - lost_after
+        ).values_list("pk", flat=True)
+    )
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        running = waiting.filter(status=ImportBatch.Status.RUNNING, started_at__lt=now - lost_after)
+        lost |= set(running.values_list("pk", flat=True)) - _ImportLock.held()
+    for batch_id in sorted(lost):
+        outbox_enqueue(run_import, batch_id)
+    if lost:
+        logger.warning("Import batches %s had nothing on their way: queued again", sorted(lost))
     problem = _problem(None, "the import stopped (its worker was lost); nothing was imported")
-    return ImportBatch.objects.filter(
-        status=ImportBatch.Status.RUNNING, started_at__lt=now - older_than
-    ).update(
-        status=ImportBatch.Status.FAILED,
-        finished_at=now,
-        errors=[error.as_dict() for error in problem.errors],
+    return (
+        ImportBatch.objects.filter(
+            status=ImportBatch.Status.RUNNING, started_at__lt=now - older_than
+        )
+        .exclude(pk__in=lost)
+        .update(
+            status=ImportBatch.Status.FAILED,
+            finished_at=now,
+            errors=[error.as_dict() for error in problem.errors],
+        )
     )
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "dl_portal.apps.PortalConfig",
+    "outbox",
     "teams",
     "observations",
     "data_tracking",
@@ -154,23 +155,36 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 # Celery: with no REDIS_URL the portal runs embedded and tasks execute in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
+# Nothing reads task results: no result backend, and workers store none. (A Redis result
+# backend also made every .delay() wait ~19 s, then fail, whenever Redis was down.)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and not env.str("CELERY_BROKER_URL", default="")
 # In-process tasks log their failures instead of turning a saved page into an error page.
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="dl_portal")
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
-CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands a message its worker took but never acknowledged (the machine died) to another
+# worker after visibility_timeout. It must exceed the longest hard time limit (imports: 16 min,
+# data_tracking/tasks.py) and the longest retry countdown (the feedback e-mail backs off up to
+# an hour), or a task still running or waiting would run twice (tests/outbox/test_settings.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # Publishes what the outbox holds (outbox/services.py): tasks whose attempt after commit found
+    # the broker down. A run no worker started within 50 s is dropped: the next one does its work.
+    "dispatch-outbox": {
+        "task": "outbox.tasks.dispatch_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "close-ended-roles": {
         "task": "teams.tasks.close_ended_roles",
         "schedule": crontab(hour=1, minute=15),

@@ -205,7 +205,9 @@ def feedback_share(*, cycle, by):
         url=url,
         kind=Notification.Kind.FEEDBACK_SHARED,
     )
-    send_feedback_shared_email.delay_on_commit(cycle.pk)
+    from outbox.services import outbox_enqueue  # sent after the commit, or once the broker is back
+
+    outbox_enqueue(send_feedback_shared_email, cycle.pk)
     return feedback
 
 

@@ -46,8 +46,14 @@ def worker_app():
     queue = f"dl_portal_test_{uuid.uuid4().hex}"
     app = Celery("dl_portal_test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
+    # The project keeps no task results; these tests read what the tasks return, so this app
+    # stores them.
     app.conf.update(
-        broker_url=url, result_backend=url, task_always_eager=False, task_default_queue=queue
+        broker_url=url,
+        result_backend=url,
+        task_ignore_result=False,
+        task_always_eager=False,
+        task_default_queue=queue,
     )
     app.set_current()
     try:

@@ -20,6 +20,7 @@ from data_tracking.imports import results
 from data_tracking.imports.common import ImportRefused
 from data_tracking.models import Assessment, AssessmentResult, DashboardSnapshot, ImportBatch
 from data_tracking.tasks import fail_stale_imports, run_import
+from outbox.models import OutboxMessage
 from tests.data_tracking.factories import AssessmentFactory, StudentFactory, levels_for
 from tests.services import require_service
 from tests.teams.factories import DistrictFactory, SchoolFactory, UserFactory
@@ -356,9 +357,11 @@ def test_a_batch_is_queued_on_commit_and_records_its_outcome(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         batch = create_batch(district, VALID)
 
-    # The import is queued first; its success then queues the touched school's compile.
-    assert callbacks[0].func == run_import.delay
-    assert callbacks[0].args == (batch.pk,)
+    # The import is queued with the batch (the outbox) and sent once the upload commits; its
+    # success then queues the touched school's compile.
+    assert callbacks
+    message = OutboxMessage.objects.get(task_name=run_import.name)
+    assert message.args == [batch.pk] and message.sent_at is not None
     assert DashboardSnapshot.objects.filter(school=school, is_current=True).exists()
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.SUCCEEDED

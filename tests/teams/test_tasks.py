@@ -80,9 +80,12 @@ def worker_app():
     queue = f"dl_portal_test_{uuid.uuid4().hex}"
     app = Celery("dl_portal_test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
+    # The project keeps no task results; this test reads what the task returns, so this app
+    # stores them.
     app.conf.update(
         broker_url=url,
         result_backend=url,
+        task_ignore_result=False,
         task_always_eager=False,
         task_default_queue=queue,
     )

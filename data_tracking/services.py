@@ -292,17 +292,20 @@ def import_batches_fail_stale(*, older_than, lost_after=IMPORT_LOST_AFTER):
     if lost:
         logger.warning("Import batches %s had nothing on their way: queued again", sorted(lost))
     problem = _problem(None, "the import stopped (its worker was lost); nothing was imported")
-    return (
-        ImportBatch.objects.filter(
-            status=ImportBatch.Status.RUNNING, started_at__lt=now - older_than
-        )
-        .exclude(pk__in=lost)
-        .update(
+    stale = ImportBatch.objects.filter(
+        status=ImportBatch.Status.RUNNING, started_at__lt=now - older_than
+    ).exclude(pk__in=lost)
+    with transaction.atomic():
+        failed = list(stale.select_for_update().only("pk", "upload"))
+        stale.filter(pk__in=[batch.pk for batch in failed]).update(
             status=ImportBatch.Status.FAILED,
             finished_at=now,
             errors=[error.as_dict() for error in problem.errors],
+            upload="",
         )
-    )
+        for batch in failed:
+            _upload_delete(batch)  # finished, like any other: the report stays, the file goes
+    return len(failed)
 
 
 def _read_upload(batch):

@@ -6,6 +6,7 @@ import io
 import textwrap
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
@@ -520,22 +521,27 @@ def test_running_an_unclaimed_batch_is_refused(district, students):
         services.import_batch_run(batch=batch)
 
 
-def test_batches_whose_worker_died_are_marked_failed(district, students):
+def test_batches_whose_worker_died_are_marked_failed(
+    district, students, django_capture_on_commit_callbacks
+):
     stale = create_batch(district, VALID, enqueue=False)
     fresh = create_batch(district, VALID, enqueue=False)
+    stale_file = stale.upload.path
     services.import_batch_claim(batch=stale)
     services.import_batch_claim(batch=fresh)
     ImportBatch.objects.filter(pk=stale.pk).update(
         started_at=stale.started_at - datetime.timedelta(hours=1)
     )
 
-    assert fail_stale_imports.apply().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fail_stale_imports.apply().get() == 1
 
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.status == ImportBatch.Status.FAILED
     assert "worker was lost" in stale.errors[0]["reason"]
-    assert fresh.status == ImportBatch.Status.RUNNING
+    assert not stale.upload and not Path(stale_file).exists()  # finished: the file goes
+    assert fresh.status == ImportBatch.Status.RUNNING and fresh.upload
 
 
 def test_unknown_kind_or_mode_is_a_validation_error(district):

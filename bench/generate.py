@@ -111,6 +111,7 @@ def generate(size, seed=2026):
         student_id = section_id = staff_id = caseload_id = 0
         # student id → (grade, ability, offsets) for the scores below
         profile = {}
+        placement = {}  # student id → (school id, grade): where their results are taken
         per_school = [
             students_n // schools_n + (i < students_n % schools_n) for i in range(schools_n)
         ]
@@ -210,6 +211,7 @@ def generate(size, seed=2026):
                         enrollments.append((len(enrollments) + 1, section, student_id))
                     offset = -6 * el - 9 * sped - 4 * ed - 4 * struggling
                     profile[student_id] = (rng.gauss(0, 1), offset, rng.gauss(0, 1.5))
+                    placement[student_id] = (school_id, grade)
             leaders = [new_staff("teacher") for _ in range(LEADERS_PER_SCHOOL)]
             for n, teacher in enumerate(teachers):
                 caseload_id += 1
@@ -350,12 +352,31 @@ def generate(size, seed=2026):
                         1,
                     )
                     result_id += 1
-                    yield result_id, assessment_id, sid, score, level_rank(score), tested_on
+                    school_id, grade = placement[sid]
+                    yield (
+                        result_id,
+                        assessment_id,
+                        sid,
+                        school_id,
+                        grade,
+                        score,
+                        level_rank(score),
+                        tested_on,
+                    )
 
         counts["results"] = copy(
             cursor,
             "data_tracking_assessmentresult",
-            ["id", "assessment_id", "student_id", "score", "level_rank", "tested_on"],
+            [
+                "id",
+                "assessment_id",
+                "student_id",
+                "school_id",
+                "grade",
+                "score",
+                "level_rank",
+                "tested_on",
+            ],
             results(),
         )
         for table in (

@@ -46,7 +46,7 @@ NARROW_SQL = """
 WITH proficient_ranks AS (
     SELECT assessment_id, rank FROM data_tracking_performancelevel WHERE is_proficient
 )
-SELECT st.school_id, a.subject, a.school_year, a."window", COUNT(*) AS tested,
+SELECT r.school_id, a.subject, a.school_year, a."window", COUNT(*) AS tested,
     ROUND(AVG(r.score), 1) AS mean_score,
     ROUND(100.0 * COUNT(pr.rank) / COUNT(*), 1) AS percent_proficient
 FROM data_tracking_assessmentresult r
@@ -56,14 +56,14 @@ LEFT JOIN proficient_ranks pr ON pr.assessment_id = r.assessment_id AND pr.rank 
     r.level_rank, (SELECT cut.rank FROM data_tracking_performancelevel cut
                    WHERE cut.assessment_id = r.assessment_id AND cut.min_score <= r.score
                    ORDER BY cut.min_score DESC LIMIT 1))
-GROUP BY st.school_id, a.subject, a.school_year, a."window"
+GROUP BY r.school_id, a.subject, a.school_year, a."window"
 """
 
 # Everything the snapshots count, for every school at once, written independently of the
 # compile's statement: window functions (LAG, FIRST_VALUE) instead of its pivot.
 FULL_SQL = """
 WITH scored AS (
-    SELECT r.student_id, st.school_id, st.grade, st.english_learner, st.special_education,
+    SELECT r.student_id, r.school_id, r.grade, st.english_learner, st.special_education,
         st.economically_disadvantaged, r.assessment_id, a.subject, a.school_year,
         LOWER(a.name) AS test_name, r.score,
         CASE a."window" WHEN 'fall' THEN 0 WHEN 'winter' THEN 1 ELSE 2 END AS w,
@@ -159,7 +159,7 @@ def import_vs_copy(figures):
         cursor.execute(
             """
             SELECT st.local_id, a.name, a.subject, a."window", a.school_year, r.tested_on,
-                r.score, r.assessment_id, r.student_id, r.level_rank
+                r.score, r.assessment_id, r.student_id, r.level_rank, r.school_id, r.grade
             FROM data_tracking_assessmentresult r
             JOIN data_tracking_student st ON st.id = r.student_id
             JOIN data_tracking_assessment a ON a.id = r.assessment_id
@@ -174,10 +174,23 @@ def import_vs_copy(figures):
         ["student_id", "assessment", "subject", "window", "school_year", "date", "score"]
     )
     copy_text = io.StringIO()
-    for local_id, name, subject, window, year, tested_on, score, aid, sid, level in rows:
+    for (
+        local_id,
+        name,
+        subject,
+        window,
+        year,
+        tested_on,
+        score,
+        aid,
+        sid,
+        level,
+        school,
+        grade,
+    ) in rows:
         writer.writerow([local_id, name, subject, window, year, tested_on, score])
         level_text = r"\N" if level is None else level
-        copy_text.write(f"{aid}\t{sid}\t{score}\t{level_text}\t{tested_on}\n")
+        copy_text.write(f"{aid}\t{sid}\t{school}\t{grade}\t{score}\t{level_text}\t{tested_on}\n")
     data = text.getvalue().encode()
     line(
         f"rows of {IMPORT_YEAR} (1 of 3 years)",
@@ -206,7 +219,8 @@ def import_vs_copy(figures):
         copy_text.seek(0)
         cursor.cursor.copy_expert(
             "COPY data_tracking_assessmentresult "
-            "(assessment_id, student_id, score, level_rank, tested_on) FROM STDIN",
+            "(assessment_id, student_id, school_id, grade, score, level_rank, tested_on) "
+            "FROM STDIN",
             copy_text,
         )
     copied = time.perf_counter() - started

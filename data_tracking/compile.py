@@ -47,7 +47,7 @@ from .models import (
 )
 
 # Bump when the meaning or shape of the metrics changes: every snapshot then gets a new version.
-METRICS_VERSION = 1
+METRICS_VERSION = 2
 SUBGROUP_FLAGS = ("english_learner", "special_education", "economically_disadvantaged")
 # A subgroup (or the rest of the students) smaller than this has its percentages suppressed.
 MIN_GROUP_SIZE = 5
@@ -154,8 +154,8 @@ class _Plan:
 
 
 def _plans(school):
-    """The district's assessments that have results for the school's students: two queries."""
-    has_results = AssessmentResult.objects.filter(assessment=OuterRef("pk"), student__school=school)
+    """The district's assessments with results taken at the school: two queries."""
+    has_results = AssessmentResult.objects.filter(assessment=OuterRef("pk"), school=school)
     assessments = (
         Assessment.objects.filter(district_id=school.district_id)
         .filter(Exists(has_results))
@@ -191,8 +191,10 @@ def _plans(school):
 _AGGREGATE_SQL = """
 WITH terms (assessment_id, test, subject, window_order) AS (VALUES {terms}),
 scored AS (
-    SELECT r.student_id, st.grade, st.english_learner, st.special_education,
+    -- the results taken at the school, in the grade and class the student was in then
+    SELECT r.student_id, r.grade, st.english_learner, st.special_education,
         st.economically_disadvantaged, t.test, t.subject, t.window_order, r.assessment_id, r.score,
+        r.section_id,
         COALESCE(r.level_rank, (
             -- no level stored with the result: the highest level whose cut score it reaches
             SELECT cut.rank FROM data_tracking_performancelevel cut
@@ -202,7 +204,7 @@ scored AS (
     FROM data_tracking_assessmentresult r
     JOIN data_tracking_student st ON st.id = r.student_id
     JOIN terms t ON t.assessment_id = r.assessment_id
-    WHERE st.school_id = %s
+    WHERE r.school_id = %s
 ),
 pivot AS (
     -- one row per student and test, the three windows side by side
@@ -216,7 +218,10 @@ pivot AS (
         MAX(CASE WHEN window_order = 2 THEN score END) AS s2,
         MAX(CASE WHEN window_order = 0 THEN level END) AS l0,
         MAX(CASE WHEN window_order = 1 THEN level END) AS l1,
-        MAX(CASE WHEN window_order = 2 THEN level END) AS l2
+        MAX(CASE WHEN window_order = 2 THEN level END) AS l2,
+        MAX(CASE WHEN window_order = 0 THEN section_id END) AS c0,
+        MAX(CASE WHEN window_order = 1 THEN section_id END) AS c1,
+        MAX(CASE WHEN window_order = 2 THEN section_id END) AS c2
     FROM scored
     GROUP BY student_id, grade, english_learner, special_education, economically_disadvantaged,
         test, subject
@@ -228,6 +233,7 @@ tested AS (
         CASE w.window_order WHEN 0 THEN p.a0 WHEN 1 THEN p.a1 ELSE p.a2 END AS assessment_id,
         CASE w.window_order WHEN 0 THEN p.s0 WHEN 1 THEN p.s1 ELSE p.s2 END AS score,
         CASE w.window_order WHEN 0 THEN p.l0 WHEN 1 THEN p.l1 ELSE p.l2 END AS level,
+        CASE w.window_order WHEN 0 THEN p.c0 WHEN 1 THEN p.c1 ELSE p.c2 END AS section_id,
         CASE w.window_order WHEN 1 THEN p.s0 WHEN 2 THEN p.s1 END AS previous_score,
         CASE w.window_order WHEN 2 THEN p.s0 END AS first_score
     FROM pivot p
@@ -240,18 +246,28 @@ results AS (
         ON lvl.assessment_id = t.assessment_id AND lvl.rank = t.level
     WHERE t.score IS NOT NULL
 ),
-members (scope, scope_key, student_id, subject) AS (
-    -- classes count for assessments of their own subject; UNION counts a caseload's student
-    -- once however many of the leader's teachers' classes they sit in
-    SELECT 2, sec.id, e.student_id, {subject_code}
-    FROM data_tracking_section sec
-    JOIN data_tracking_enrollment e ON e.section_id = sec.id
-    WHERE sec.school_id = %s
+placed (section_id, student_id, assessment_id) AS (
+    -- a result's class: its class of record, else the classes of its subject the student is in
+    SELECT r.section_id, r.student_id, r.assessment_id
+    FROM results r
+    WHERE r.section_id IS NOT NULL
+    UNION ALL
+    SELECT sec.id, r.student_id, r.assessment_id
+    FROM results r
+    JOIN data_tracking_enrollment e ON e.student_id = r.student_id
+    JOIN data_tracking_section sec ON sec.id = e.section_id AND {subject_code} = r.subject
+    WHERE r.section_id IS NULL AND sec.school_id = %s
+),
+members (scope, scope_key, student_id, assessment_id) AS (
+    -- UNION counts a caseload's result once however many of the leader's teachers' classes
+    -- hold it
+    SELECT 2, pl.section_id, pl.student_id, pl.assessment_id
+    FROM placed pl
     UNION
-    SELECT 3, c.leader_id, e.student_id, {subject_code}
-    FROM teams_caseload c
-    JOIN data_tracking_section sec ON sec.teacher_id = c.teacher_id AND sec.school_id = c.school_id
-    JOIN data_tracking_enrollment e ON e.section_id = sec.id
+    SELECT 3, c.leader_id, pl.student_id, pl.assessment_id
+    FROM placed pl
+    JOIN data_tracking_section sec ON sec.id = pl.section_id
+    JOIN teams_caseload c ON c.teacher_id = sec.teacher_id AND c.school_id = sec.school_id
     WHERE c.school_id = %s AND c.closed_at IS NULL
 )
 SELECT 1 AS scope, {grade_code} AS scope_key, r.assessment_id, {aggregates}
@@ -260,7 +276,7 @@ GROUP BY r.grade, r.assessment_id
 UNION ALL
 SELECT m.scope, m.scope_key, r.assessment_id, {aggregates}
 FROM results r
-JOIN members m ON m.student_id = r.student_id AND m.subject = r.subject
+JOIN members m ON m.student_id = r.student_id AND m.assessment_id = r.assessment_id
 GROUP BY m.scope, m.scope_key, r.assessment_id
 """
 

@@ -390,6 +390,8 @@ class StudentDataBuilder:
                         AssessmentResult(
                             assessment=assessments[subject, school_year, window],
                             student=student,
+                            school_id=student.school_id,
+                            grade=grade,
                             score=Decimal(round(score)),
                             percentile=percentile,
                             level_rank=level_for(percentile),

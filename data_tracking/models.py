@@ -153,13 +153,68 @@ class PerformanceLevel(models.Model):
 
 
 class AssessmentResult(models.Model):
+    """One student's result on one assessment, with where and when it was taken: the school,
+    grade, class and teacher of record at the time of the test. They never follow the student
+    afterwards, so a past window's figures never change when a student moves on."""
+
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="results")
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="results", help_text="Where it was taken."
+    )
+    grade = models.CharField(
+        max_length=2, choices=GRADE_CHOICES, help_text="The student's grade when tested."
+    )
+    section = models.ForeignKey(
+        Section,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="results",
+        help_text="The class of record, where the file says so.",
+    )
+    teacher = models.ForeignKey(
+        StaffMember,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The teacher of record, where the file says so.",
+    )
     score = models.DecimalField(max_digits=8, decimal_places=2)
     level_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     percentile = models.PositiveSmallIntegerField(null=True, blank=True)
     standard_error = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     tested_on = models.DateField(null=True, blank=True)
+    # The growth the file expects of this student from this test (NWEA's Typical*Growth columns):
+    # growth is judged against the start test's own figure for the span.
+    typical_fall_to_winter = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    typical_fall_to_spring = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    typical_winter_to_spring = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    typical_spring_to_spring = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    typical_fall_to_fall = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    goals = models.JSONField(
+        default=list,
+        db_default=[],  # for rows written by a COPY merge that does not carry the column
+        blank=True,
+        help_text="Goal (strand) scores: [{name, rit, adjective}], in the file's order.",
+    )
+    projections = models.JSONField(
+        default=list,
+        db_default=[],  # for rows written by a COPY merge that does not carry the column
+        blank=True,
+        help_text="Projected proficiency: [{study, level}], as the file states them.",
+    )
 
     class Meta:
         constraints = [
@@ -176,6 +231,8 @@ class AssessmentResult(models.Model):
                 include=["score", "level_rank"],
                 name="result_by_student",
             ),
+            # ... and a school's compile reads the results taken there.
+            models.Index(fields=["school", "assessment"], name="result_by_school"),
         ]
 
     def __str__(self):

@@ -1,7 +1,7 @@
 """Reads for the data pages. Dashboards read compiled snapshots, never raw results; the
 student lists (for people allowed to see students) read results in one query per page."""
 
-from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 
 from .models import (
     AssessmentResult,
@@ -146,13 +146,17 @@ def grade_sections(*, school, grade, subject):
     )
 
 
-def student_results(*, students, subject, school_year, window, previous=None):
+def student_results(*, students, subject, school_year, window, previous=None, school=None):
     """Students with their score and level in the window (and the previous window's score when
-    given), lowest first so the students who need help come first. One query."""
+    given), lowest first so the students who need help come first. With ``school``, only tests
+    taken at that school count. One query."""
 
     def result_in(year, win, field):
+        taken = (
+            AssessmentResult.objects.filter(school=school) if school else AssessmentResult.objects
+        )
         return Subquery(
-            AssessmentResult.objects.filter(
+            taken.filter(
                 student=OuterRef("pk"),
                 assessment__subject=subject,
                 assessment__school_year=year,
@@ -180,8 +184,18 @@ def previous_period(school_year, window):
     return (school_year, WINDOW_ORDER[index - 1])
 
 
-def grade_students(*, school, grade):
-    return Student.objects.filter(school=school, grade=grade)
+def grade_students(*, school, grade, subject, school_year, window):
+    """The students tested at ``school`` in ``grade`` in the window: where and in which grade
+    they were then, not where they are now."""
+    tested = AssessmentResult.objects.filter(
+        student=OuterRef("pk"),
+        school=school,
+        grade=grade,
+        assessment__subject=subject,
+        assessment__school_year=school_year,
+        assessment__window=window,
+    )
+    return Student.objects.filter(Exists(tested))
 
 
 def snapshots_new_since_review(*, schools, reviewer):

@@ -241,11 +241,18 @@ def grade_dashboard(request, slug, grade):
     if show_students and (not wants_csv or request.GET.get("table") == "students"):
         students = list(
             selectors.student_results(
-                students=selectors.grade_students(school=school, grade=grade),
+                students=selectors.grade_students(
+                    school=school,
+                    grade=grade,
+                    subject=view.subject,
+                    school_year=year,
+                    window=window,
+                ),
                 subject=view.subject,
                 school_year=year,
                 window=window,
                 previous=selectors.previous_period(year, window),
+                school=school,
             )
         )
         _log_student_access(request, school, students)
@@ -312,6 +319,7 @@ def section_dashboard(request, pk):
                 school_year=current.school_year,
                 window=current.window,
                 previous=selectors.previous_period(current.school_year, current.window),
+                school=section.school,
             )
         )
         _log_student_access(request, section.school, students)

@@ -18,6 +18,8 @@ from pathlib import PurePosixPath
 
 from django.utils import timezone
 
+from data_tracking.models import GRADES
+
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%d-%b-%Y", "%Y%m%d")
 
 # What an error may quote from a file: the report is stored (PostgreSQL text holds no NUL) and
@@ -595,3 +597,20 @@ def gc_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+GRADE_SPELLINGS = {"k": "K", "kg": "K", "0": "K", "pk": "PK", "p": "PK", "prek": "PK", "-1": "PK"}
+
+
+def parse_grade(value):
+    """A grade as one of GRADES: "K", "KG" and "0" are K; "PK", "Pre-K" and "-1" are PK; "06"
+    is 6. NWEA's files and the plain CSV share this reading."""
+    key = value.strip().casefold()
+    grade = GRADE_SPELLINGS.get(key) or GRADE_SPELLINGS.get(re.sub(r"[\s\-]", "", key))
+    if grade is None and key.isascii() and key.isdigit():
+        grade = str(int(key)) if int(key) else "K"
+    if not key:
+        raise ValueError("required, but blank")
+    if grade not in GRADES:
+        raise ValueError(f"“{value}” is not a grade (expected PK, K or 1 to 12)")
+    return grade

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from data_tracking.models import GRADES, Student, Subject
+from data_tracking.models import Student, Subject
 from teams.models import School
 
 from .common import (
@@ -30,6 +30,7 @@ from .common import (
     parse_birth_date,
     parse_bool,
     parse_decimal,
+    parse_grade,
     parse_school_year,
     parse_test_date,
     score_problem,
@@ -53,6 +54,7 @@ STUDENTS_FILE = "StudentsBySchool.csv"
 RESULT_COLUMNS = (
     "TermName",
     "StudentID",
+    "SchoolName",
     "Discipline",
     "MeasurementScale",
     "GrowthMeasureYN",
@@ -121,7 +123,6 @@ GENDERS = {
     "nonbinary": Student.Gender.NONBINARY,
     "": Student.Gender.UNKNOWN,
 }
-GRADE_SPELLINGS = {"k": "K", "kg": "K", "0": "K", "pk": "PK", "p": "PK", "prek": "PK", "-1": "PK"}
 TERM_PATTERN = re.compile(r"^(fall|winter|spring|summer)\s+(\S.*)$", re.IGNORECASE)
 SUMMER = 3  # after spring, in NWEA's order of terms
 STUDENT_FIELDS = ["school", "first_name", "last_name", "grade", "birth_date", "gender", "ethnicity"]
@@ -208,19 +209,6 @@ def parse_term(value):
     return school_year, order
 
 
-def parse_grade(value):
-    """NWEA's grade as one of GRADES: "K", "KG" and "0" are K; "PK", "Pre-K" and "-1" are PK."""
-    key = value.strip().casefold()
-    grade = GRADE_SPELLINGS.get(key) or GRADE_SPELLINGS.get(re.sub(r"[\s\-]", "", key))
-    if grade is None and key.isascii() and key.isdigit():
-        grade = str(int(key)) if int(key) else "K"
-    if not key:
-        raise ValueError("required, but blank")
-    if grade not in GRADES:
-        raise ValueError(f"“{value}” is not a grade (expected PK, K or 1 to 12)")
-    return grade
-
-
 @functools.lru_cache(maxsize=4096)
 def _date(value):
     return parse_test_date(value)
@@ -280,6 +268,8 @@ class _StudentRow:
 class _Test:
     line: int
     local_id: str
+    term: tuple  # (school year, order of the term), as parse_term gives it
+    school_id: int | None  # the school on the test's own row; None when the file has no column
     subject: str
     school_year: str
     window: str
@@ -309,6 +299,7 @@ class _MapImport:
         self.schools = {name.casefold(): pk for pk, name in self.school_names.items()}
         self.students_file, self.school_column = STUDENTS_FILE, "SchoolName"
         self.students = {}  # local id → _StudentRow to upsert
+        self.grades_by_term = {}  # (local id, term) → the grade StudentsBySchool gives
         self.refused_students = set()  # local ids whose StudentsBySchool rows all had problems
         self.tests = {}  # (local id, subject, school year, window) → _Test kept
         self.total = self.done = 0
@@ -400,6 +391,9 @@ class _MapImport:
             gender=gender,
             ethnicity=ethnicity,
         )
+        if row.term:
+            # The grade the student was in that term: their tests of the term belong to it.
+            self.grades_by_term[local_id, row.term] = row.grade
         current = self.students.get(local_id)
         # A student listed in several terms or schools takes the latest term, then the last line.
         if current is None or (row.term or ("", -1)) >= (current.term or ("", -1)):
@@ -441,6 +435,14 @@ class _MapImport:
                 fail(column, str(exc))
         if "TestRITScore" in parsed and parsed["TestRITScore"] is None:
             fail("TestRITScore", "required, but blank")
+        school_id = None
+        if school_name := " ".join(value("SchoolName").split()):
+            # A test belongs to the school on its own row, wherever the student is now.
+            school_id = self.schools.get(school_name.casefold())
+            if school_id is None:
+                fail("SchoolName", f"no school named “{school_name}” in {self.district}")
+            elif not self.scope.allows(school_id):
+                fail("SchoolName", OTHER_SCHOOL.format(school=self.school_names[school_id]))
 
         if len(self.report.errors) > errors_before:
             return
@@ -451,6 +453,8 @@ class _MapImport:
         test = _Test(
             line=line,
             local_id=local_id,
+            term=term,
+            school_id=school_id,
             subject=subject,
             school_year=school_year,
             window=WINDOWS_BY_ORDER[order],
@@ -495,6 +499,8 @@ class _MapImport:
                 if test.local_id in self.refused_students:
                     reason += f" (their {STUDENTS_FILE} row was not imported)"
             elif not self.scope.allows(school_id := self._school_of(test.local_id, stored)):
+                # Even a test taken at one of the uploader's schools: writing it would put a
+                # student of another school, by name, on the uploader's pages.
                 reason = STUDENT_ELSEWHERE.format(
                     local_id=test.local_id, school=self.school_names[school_id]
                 )
@@ -508,10 +514,13 @@ class _MapImport:
             return
 
         self._write_students(stored)
-        students = find_students(self.district, {test.local_id for test in tests})
+        students = find_students(
+            self.district, {test.local_id for test in tests}, fields=("id", "school_id", "grade")
+        )
         writer = ResultWriter(
             self.report, ["score", "level_rank", "percentile", "standard_error", "tested_on"]
         )
+        fallbacks = {"school": 0, "grade": 0}
         kept = (test for test in tests if test.local_id in students and test.line not in refused)
         for chunk in chunked(kept):
             rows = []
@@ -521,12 +530,14 @@ class _MapImport:
                 )
                 self.assessments.save(assessment, self.report)
                 student = students[test.local_id]
+                school_id, grade = self._placed(test, student, fallbacks)
                 rows.append(
                     ResultRow(
                         line=test.line,
                         assessment=assessment,
                         student_id=student.id,
-                        school_id=student.school_id,
+                        school_id=school_id,
+                        grade=grade,
                         score=test.score,
                         level_rank=level_for_score(levels, test.score),
                         percentile=test.percentile,
@@ -537,6 +548,26 @@ class _MapImport:
             writer.write(rows)
         writer.finish()
         self.assessments.date_created()
+        if fallbacks["school"]:
+            label = "results placed at the student's current school (the test row names none)"
+            self.report.add(label, fallbacks["school"])
+        if fallbacks["grade"]:
+            label = (
+                f"results given the student's current grade (no {STUDENTS_FILE} row of the term)"
+            )
+            self.report.add(label, fallbacks["grade"])
+
+    def _placed(self, test, student, fallbacks):
+        """Where and in which grade the test was taken: the school on the test's own row and the
+        grade of that term's StudentsBySchool row; else the student's current ones (counted)."""
+        school_id, grade = test.school_id, self.grades_by_term.get((test.local_id, test.term))
+        if school_id is None:
+            school_id = student.school_id
+            fallbacks["school"] += 1
+        if grade is None:
+            grade = student.grade
+            fallbacks["grade"] += 1
+        return school_id, grade
 
     def _school_of(self, local_id, stored):
         """The school the student will be at once this file is written."""

@@ -8,8 +8,9 @@ and upserted with ``bulk_create(update_conflicts=True)``.
 
 import csv
 import io
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Min, OuterRef, Subquery
@@ -157,28 +158,59 @@ class ResultRow:
     line: int
     assessment: Assessment
     student_id: int
-    school_id: int
+    school_id: int  # where the test was taken
     score: object
+    grade: str = ""  # the student's grade when tested
     level_rank: int | None = None
     tested_on: object = None
     percentile: int | None = None
     standard_error: object = None
+    section_id: int | None = None
+    teacher_id: int | None = None
+    typical_fall_to_winter: object = None
+    typical_fall_to_spring: object = None
+    typical_winter_to_spring: object = None
+    typical_spring_to_spring: object = None
+    typical_fall_to_fall: object = None
+    goals: list = field(default_factory=list)
+    projections: list = field(default_factory=list)
+
+
+# Every column a result row carries to the table, with its type in the COPY's temporary table.
+RESULT_COLUMNS = {
+    "school_id": "bigint NOT NULL",
+    "grade": "varchar(2) NOT NULL",
+    "score": "numeric(8, 2)",
+    "level_rank": "smallint",
+    "tested_on": "date",
+    "percentile": "smallint",
+    "standard_error": "numeric(6, 2)",
+    "section_id": "bigint",
+    "teacher_id": "bigint",
+    "typical_fall_to_winter": "numeric(6, 2)",
+    "typical_fall_to_spring": "numeric(6, 2)",
+    "typical_winter_to_spring": "numeric(6, 2)",
+    "typical_spring_to_spring": "numeric(6, 2)",
+    "typical_fall_to_fall": "numeric(6, 2)",
+    "goals": "jsonb",
+    "projections": "jsonb",
+}
+JSON_COLUMNS = {"goals", "projections"}
+# Where and when a result was taken is always written: it is part of every result.
+ALWAYS_WRITTEN = ["school_id", "grade"]
 
 
 class ResultWriter:
     """Upserts results chunk by chunk and counts what changed; call ``finish()`` after the last
-    chunk. ``fields`` are the columns the file supplies; a result whose fields all equal the
-    stored ones is left untouched (re-importing a file changes nothing)."""
+    chunk. ``fields`` are the columns the file supplies (the school and grade at the test are
+    always written); a result whose fields all equal the stored ones is left untouched
+    (re-importing a file changes nothing)."""
 
     LABELS = ("results created", "results updated", "results unchanged")
-    COPY_COLUMNS = (
-        "assessment_id, student_id, school_id, score, level_rank, percentile, standard_error, "
-        "tested_on"
-    )
 
     def __init__(self, report, fields):
         self.report = report
-        self.fields = list(fields)
+        self.fields = ALWAYS_WRITTEN + [name for name in fields if name not in ALWAYS_WRITTEN]
         self.copy = connection.vendor == "postgresql"
         self.table = None
         for label in self.LABELS:
@@ -194,33 +226,28 @@ class ResultWriter:
         if self.table is not None:
             self._merge()
 
+    def _cell(self, row, name):
+        value = getattr(row, name)
+        return json.dumps(value) if name in JSON_COLUMNS else value
+
     def _copy(self, rows):
         buffer = io.StringIO()
         writer = csv.writer(buffer)  # None becomes an empty field: NULL in COPY's CSV format
         writer.writerows(
-            (
-                r.assessment.pk,
-                r.student_id,
-                r.school_id,
-                r.score,
-                r.level_rank,
-                r.percentile,
-                r.standard_error,
-                r.tested_on,
-            )
+            (r.assessment.pk, r.student_id, *(self._cell(r, name) for name in self.fields))
             for r in rows
         )
         buffer.seek(0)
         with connection.cursor() as cursor:
             if self.table is None:
                 self.table = f"import_results_{uuid.uuid4().hex[:12]}"
+                columns = ", ".join(f"{name} {RESULT_COLUMNS[name]}" for name in self.fields)
                 cursor.execute(
                     f"CREATE TEMPORARY TABLE {self.table} (assessment_id bigint NOT NULL, "
-                    "student_id bigint NOT NULL, school_id bigint NOT NULL, score numeric(8, 2), "
-                    "level_rank smallint, percentile smallint, standard_error numeric(6, 2), "
-                    "tested_on date) ON COMMIT DROP"
+                    f"student_id bigint NOT NULL, {columns}) ON COMMIT DROP"
                 )
-            sql = f"COPY {self.table} ({self.COPY_COLUMNS}) FROM STDIN WITH (FORMAT csv)"
+            copied = ", ".join(["assessment_id", "student_id", *self.fields])
+            sql = f"COPY {self.table} ({copied}) FROM STDIN WITH (FORMAT csv)"
             raw = cursor.cursor
             if hasattr(raw, "copy_expert"):  # psycopg2
                 raw.copy_expert(sql, buffer)
@@ -245,9 +272,10 @@ class ResultWriter:
             cursor.execute(
                 "SELECT count(*) FILTER (WHERE r.id IS NULL), "
                 f"count(*) FILTER (WHERE {changed}), count(*), "
-                f"array_agg(DISTINCT t.school_id) FILTER (WHERE {changed}) {joined}"
+                f"array_agg(DISTINCT t.school_id) FILTER (WHERE {changed}), "
+                f"array_agg(DISTINCT r.school_id) FILTER (WHERE {changed}) {joined}"
             )
-            created, changed_count, total, schools = cursor.fetchone()
+            created, changed_count, total, schools, schools_before = cursor.fetchone()
             if changed_count:
                 cursor.execute(
                     f"INSERT INTO {results} (assessment_id, student_id, {columns}) "
@@ -260,7 +288,8 @@ class ResultWriter:
         self.report.add("results created", created)
         self.report.add("results updated", changed_count - created)
         self.report.add("results unchanged", total - changed_count)
-        self.report.schools_touched.update(schools or [])
+        # A result now said to be taken elsewhere changes its old school's figures too.
+        self.report.schools_touched.update(schools or [], filter(None, schools_before or []))
 
     def _upsert(self, rows):
         assessment_ids = {row.assessment.pk for row in rows}
@@ -283,6 +312,8 @@ class ResultWriter:
             else:
                 updated += 1
             self.report.schools_touched.add(row.school_id)
+            if before is not None and "school_id" in self.fields:
+                self.report.schools_touched.add(before[self.fields.index("school_id")])
             changed.append(
                 AssessmentResult(
                     assessment_id=row.assessment.pk,

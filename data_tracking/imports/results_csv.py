@@ -25,6 +25,7 @@ from .common import (
     header_key,
     iter_csv,
     parse_decimal,
+    parse_grade,
     parse_school_year,
     parse_test_date,
     school_year_of,
@@ -41,7 +42,7 @@ from .results import (
     level_for_label,
     level_for_score,
 )
-from .scope import DISTRICT_WIDE, STUDENT_ELSEWHERE
+from .scope import DISTRICT_WIDE, OTHER_SCHOOL, STUDENT_ELSEWHERE
 
 # Column → the header spellings accepted for it, compared by ``header_key`` (case, spaces,
 # hyphens and underscores ignored).
@@ -54,6 +55,9 @@ COLUMNS = {
     "date": {"date", "testdate", "testedon"},
     "score": {"score", "scalescore", "scaledscore"},
     "performance_level": {"performancelevel", "level", "proficiencylevel", "achievementlevel"},
+    # Where and in which grade the test was taken; without them, the student's current ones.
+    "school": {"school", "schoolname"},
+    "grade_at_test": {"gradeattest", "gradetested", "testgrade", "grade"},
 }
 REQUIRED = ("student_id", "assessment", "subject", "window", "score")
 
@@ -91,6 +95,7 @@ WINDOWS = {
 SUBJECT_HINT = "use math, reading, language, science or other"
 BLANK = "required, but blank"
 MAX_STUDENT_ID = 64  # Student.local_id
+STUDENT_FIELDS = ("id", "school_id", "grade")
 MAX_NAME = 120  # Assessment.name
 
 
@@ -178,6 +183,8 @@ class _Parsed:
     tested_on: object
     score: Decimal
     level_label: str
+    school_name: str = ""
+    grade: str = ""
 
 
 @functools.lru_cache(maxsize=512)
@@ -213,7 +220,8 @@ class _ResultsImport:
     def __init__(self, district, *, strict, report, progress, scope=DISTRICT_WIDE):
         self.district = district
         self.scope = scope
-        self.school_names = None  # School pk → name, read for a limited scope's first refusal
+        self.school_names = None  # School pk → name, read with the first student found
+        self.school_ids = {}  # school name (casefolded) → pk
         self.strict = strict
         self.report = report
         self.progress = progress
@@ -252,8 +260,10 @@ class _ResultsImport:
             row for line, values in chunk if (row := self._parse(name, columns, line, values))
         ]
         if self.students is None and self.total >= WHOLE_DISTRICT_FROM:
-            self.students = district_students(self.district)
-        students = self.students or find_students(self.district, (r.local_id for r in parsed))
+            self.students = district_students(self.district, STUDENT_FIELDS)
+        students = self.students or find_students(
+            self.district, (r.local_id for r in parsed), STUDENT_FIELDS
+        )
         rows = []
         for row in parsed:
             result = self._resolve(name, columns, row, students)
@@ -274,7 +284,18 @@ class _ResultsImport:
         if len(values) <= columns.width:
             values.extend([""] * (columns.width - len(values) + 1))
         row = columns.getter(values)  # in COLUMNS order
-        local_id, assessment, subject, window, school_year, tested_on, score, level_label = row
+        (
+            local_id,
+            assessment,
+            subject,
+            window,
+            school_year,
+            tested_on,
+            score,
+            level_label,
+            school_name,
+            grade,
+        ) = row
 
         def fail(column, reason):
             self.report.error(name, line, columns.written(column), reason)
@@ -336,8 +357,16 @@ class _ResultsImport:
         if scale and (problem := score_problem(score, scale)):
             fail("score", problem)
             return None
+        if grade:
+            try:
+                grade = parse_grade(grade)
+            except ValueError as exc:
+                fail("grade_at_test", str(exc))
+                return None
         return _Parsed(
             line=line,
+            school_name=_collapse(school_name),
+            grade=grade,
             local_id=local_id,
             assessment=assessment,
             subject=subject,
@@ -356,6 +385,35 @@ class _ResultsImport:
             self.scales[key] = stored.scale if stored is not None else ""
         return self.scales[key]
 
+    def _school_at_test(self, name, columns, row, student):
+        """Where the test was taken: the file's school column, else the student's current school.
+        None, having reported why, when that school is unknown or out of the import's scope."""
+        if self.school_names is None:
+            schools = School.objects.filter(district=self.district).values_list("pk", "name")
+            self.school_names = dict(schools)
+            self.school_ids = {name.casefold(): pk for pk, name in self.school_names.items()}
+        if not self.scope.allows(student.school_id):
+            # Even for a test taken at one of the uploader's schools: writing it would put a
+            # student of another school, by name, on the uploader's pages.
+            reason = STUDENT_ELSEWHERE.format(
+                local_id=row.local_id, school=self.school_names[student.school_id]
+            )
+            self.report.error(name, row.line, columns.written("student_id"), reason)
+            return None
+        if row.school_name:
+            school_id = self.school_ids.get(row.school_name.casefold())
+            if school_id is None:
+                reason = f"no school named “{row.school_name}” in {self.district}"
+            elif not self.scope.allows(school_id):
+                reason = OTHER_SCHOOL.format(school=self.school_names[school_id])
+            else:
+                self.report.add("results at the file's school")
+                return school_id
+            self.report.error(name, row.line, columns.written("school"), reason)
+            return None
+        self.report.add("results at the student's current school (no school given)")
+        return student.school_id
+
     def _resolve(self, name, columns, row, students):
         """The row tied to its student and assessment, or None after reporting why not."""
         student = students.get(row.local_id)
@@ -367,19 +425,15 @@ class _ResultsImport:
                 f"no student with id {row.local_id} in {self.district}",
             )
             return None
-        if not self.scope.allows(student.school_id):
-            if self.school_names is None:
-                schools = School.objects.filter(district=self.district).values_list("pk", "name")
-                self.school_names = dict(schools)
-            self.report.error(
-                name,
-                row.line,
-                columns.written("student_id"),
-                STUDENT_ELSEWHERE.format(
-                    local_id=row.local_id, school=self.school_names[student.school_id]
-                ),
-            )
+        school_id = self._school_at_test(name, columns, row, student)
+        if school_id is None:
             return None
+        grade = row.grade or student.grade
+        self.report.add(
+            "results in the file's grade_at_test"
+            if row.grade
+            else "results in the student's current grade (no grade_at_test given)"
+        )
         assessment, levels = self.assessments.get(
             row.assessment, row.subject, row.school_year, row.window
         )
@@ -412,7 +466,8 @@ class _ResultsImport:
             line=row.line,
             assessment=assessment,
             student_id=student.id,
-            school_id=student.school_id,
+            school_id=school_id,
+            grade=grade,
             score=row.score,
             level_rank=level_rank,
             tested_on=row.tested_on,

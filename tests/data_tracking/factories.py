@@ -111,6 +111,9 @@ class AssessmentResultFactory(DjangoModelFactory):
     student = factory.SubFactory(
         StudentFactory, school__district=factory.SelfAttribute("...assessment.district")
     )
+    # Taken where the student is, in their grade, unless a test says otherwise.
+    school = factory.SelfAttribute("student.school")
+    grade = factory.SelfAttribute("student.grade")
     score = Decimal("200")
     level_rank = None
     tested_on = factory.LazyAttribute(lambda result: result.assessment.administered_on)

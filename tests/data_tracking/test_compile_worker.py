@@ -72,7 +72,8 @@ def school_with_results(scores):
     school = SchoolFactory()
     fall = make_assessment(school.district, "fall")
     for n, score in enumerate(scores):
-        fall.results.create(student=make_student(school, f"w{school.pk}-{n}"), score=score)
+        student = make_student(school, f"w{school.pk}-{n}")
+        fall.results.create(student=student, school=school, grade=student.grade, score=score)
     return school
 
 

@@ -119,7 +119,14 @@ def populate(world, size):
         for i, pupil in enumerate(pupils)
     ]
     AssessmentResult.objects.bulk_create(
-        AssessmentResult(assessment=a, student=pupil, score=score, level_rank=level_of(score))
+        AssessmentResult(
+            assessment=a,
+            student=pupil,
+            school_id=pupil.school_id,
+            grade=pupil.grade,
+            score=score,
+            level_rank=level_of(score),
+        )
         for a, pupil, score in scores
     )
     school_compile(school=school)

@@ -29,6 +29,16 @@ class Window(models.TextChoices):
     SPRING = "spring", "Spring"
 
 
+# Growth spans, in the order pages show them: (key in a snapshot's metrics["growth"], label).
+GROWTH_SPANS = (
+    ("fall-winter", "Fall to winter"),
+    ("fall-spring", "Fall to spring"),
+    ("winter-spring", "Winter to spring"),
+    ("spring-spring", "Spring to spring"),
+    ("fall-fall", "Fall to fall"),
+)
+
+
 class Student(models.Model):
     class Ethnicity(models.TextChoices):
         AMERICAN_INDIAN = "american_indian", "American Indian or Alaska Native"
@@ -335,6 +345,27 @@ class DashboardSnapshot(models.Model):
         else:
             path = reverse("data_tracking:school_dashboard", args=[self.school.slug])
         return path + query
+
+    @property
+    def growth(self):
+        """``[(span, label, figures)]`` for the growth spans ending in this window that have
+        matched pairs, in GROWTH_SPANS order."""
+        growth = self.metrics.get("growth") or {}
+        return [
+            (span, label, growth[span])
+            for span, label in GROWTH_SPANS
+            if growth.get(span, {}).get("pairs")
+        ]
+
+    @property
+    def growth_headline(self):
+        """The span a meeting or a review leads with: the longest within the year, else the
+        year-on-year one, else winter to spring. None without matched pairs."""
+        spans = {span: (span, label, figures) for span, label, figures in self.growth}
+        for span in ("fall-spring", "fall-winter", "fall-fall", "spring-spring", "winter-spring"):
+            if span in spans:
+                return spans[span]
+        return None
 
 
 class DashboardReview(models.Model):

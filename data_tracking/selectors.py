@@ -4,6 +4,7 @@ student lists (for people allowed to see students) read results in one query per
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 
 from .models import (
+    GROWTH_SPANS,
     AssessmentResult,
     DashboardReview,
     DashboardSnapshot,
@@ -177,6 +178,80 @@ def student_results(*, students, subject, school_year, window, previous=None, sc
     return rows.filter(score__isnull=False).order_by("score", "last_name", "first_name")
 
 
+# The growth spans that end in each window: (span, start window, years back, typical field).
+SPANS_ENDING_IN = {
+    "winter": [("fall-winter", "fall", 0, "typical_fall_to_winter")],
+    "spring": [
+        ("fall-spring", "fall", 0, "typical_fall_to_spring"),
+        ("winter-spring", "winter", 0, "typical_winter_to_spring"),
+        ("spring-spring", "spring", 1, "typical_spring_to_spring"),
+    ],
+    "fall": [("fall-fall", "fall", 1, "typical_fall_to_fall")],
+}
+
+
+def years_back(school_year, years):
+    """ "2026-2027" one year back is "2025-2026"."""
+    start = int(school_year[:4]) - years
+    return f"{start}-{start + 1}"
+
+
+def student_growth(*, students, subject, school_year, window, school):
+    """Each span ending in the window, with every student tested at ``school`` in it who also
+    has the span's start test: ``[(label, [student with start, end, change, typical, met])]``.
+    The start test may have been taken at another school; typical growth is the start test's
+    own figure for the span (docs/metrics.md). One query."""
+    spans = SPANS_ENDING_IN[window]
+    labels = dict(GROWTH_SPANS)
+
+    def result_in(year, win, field, at=None):
+        taken = AssessmentResult.objects.filter(school=at) if at else AssessmentResult.objects
+        return Subquery(
+            taken.filter(
+                student=OuterRef("pk"),
+                assessment__subject=subject,
+                assessment__school_year=year,
+                assessment__window=win,
+            )
+            .order_by("-tested_on", "-pk")
+            .values(field)[:1]
+        )
+
+    annotations = {"end_score": result_in(school_year, window, "score", school)}
+    for span, start_window, back, typical in spans:
+        key = span.replace("-", "_")
+        year = years_back(school_year, back)
+        annotations[f"{key}_start"] = result_in(year, start_window, "score")
+        annotations[f"{key}_typical"] = result_in(year, start_window, typical)
+    rows = list(
+        students.annotate(**annotations)
+        .filter(end_score__isnull=False)
+        .order_by("last_name", "first_name")
+    )
+    tables = []
+    for span, *_ in spans:
+        key = span.replace("-", "_")
+        matched = []
+        for student in rows:
+            start = getattr(student, f"{key}_start")
+            if start is None:
+                continue
+            typical = getattr(student, f"{key}_typical")
+            change = student.end_score - start
+            matched.append(
+                {
+                    "student": student,
+                    "start": start,
+                    "end": student.end_score,
+                    "change": change,
+                    "typical": typical,
+                    "met": None if typical is None else change >= typical,
+                }
+            )
+        tables.append((labels[span], matched))
+    return tables
+
+
 def previous_period(school_year, window):
     index = WINDOW_ORDER.index(window)
     if index == 0:
@@ -249,6 +324,11 @@ def chart_data(view):
         "levels": {
             "labels": [level["label"] for level in levels.values()],
             "counts": [level["count"] for level in levels.values()],
+        },
+        "growth": {
+            "labels": [label for _span, label, _figures in current.growth],
+            "percent_met": [figures.get("percent_met_typical") for *_, figures in current.growth],
+            "median": [figures.get("median_change") for *_, figures in current.growth],
         },
         "gaps": {
             "labels": [row["label"] for row in view.subgroup_rows],

@@ -19,4 +19,5 @@ urlpatterns = [
     path("snapshots/<int:pk>/review/", views.snapshot_review, name="snapshot_review"),
     path("sections/<int:pk>/dashboard/", views.section_dashboard, name="section_dashboard"),
     path("my-classes/", views.my_classes, name="my_classes"),
+    path("dashboards/how-figures-are-worked-out/", views.metrics_help, name="metrics_help"),
 ]

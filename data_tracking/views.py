@@ -1,3 +1,5 @@
+import markdown
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -110,9 +112,37 @@ def _window_table(snapshots):
     return header, rows
 
 
+GROWTH_HEADER = ["span", "pairs", "not_matched", "median_change", "mean_change"]
+GROWTH_HEADER += ["mean_percentile_change", "with_typical", "met_typical", "percent_met_typical"]
+
+
+def _growth_tables(snapshot):
+    """The snapshot's growth spans and goal areas, as the tables under ``_growth.html``."""
+    if snapshot is None:
+        return {"growth": (GROWTH_HEADER, []), "goals": (["goal_area", "students"], [])}
+    goals = snapshot.metrics.get("goals") or {}
+    return {
+        "growth": (
+            GROWTH_HEADER,
+            [
+                (span, *(_cell(figures.get(name)) for name in GROWTH_HEADER[1:]))
+                for span, _label, figures in snapshot.growth
+            ],
+        ),
+        "goals": (
+            ["goal_area", "students", "mean_score", "weakest"],
+            [
+                (area["name"], area["n"], _cell(area["mean_rit"]), area["name"] == goals["weakest"])
+                for area in goals.get("areas", [])
+            ],
+        ),
+    }
+
+
 def _school_tables(view):
     metrics = view.current.metrics if view.current else {}
     return {
+        **_growth_tables(view.current),
         "trend": _window_table(view.trend),
         "levels": (
             ["level", "students", "percent"],
@@ -182,6 +212,28 @@ def _label_levels(students, levels):
     for student in students:
         student.level_label = labels.get(student.level_rank, student.level_rank)
     return students
+
+
+def _student_growth_table(growth):
+    """One row per student and span of ``selectors.student_growth``."""
+    header = ["span", "student_id", "last_name", "first_name", "start", "end", "change"]
+    header += ["typical_growth", "met_typical"]
+    rows = [
+        (
+            label,
+            row["student"].local_id,
+            row["student"].last_name,
+            row["student"].first_name,
+            row["start"],
+            row["end"],
+            row["change"],
+            _cell(row["typical"]),
+            _cell(row["met"]),
+        )
+        for label, matched in growth
+        for row in matched
+    ]
+    return header, rows
 
 
 def _student_table(students):
@@ -259,6 +311,7 @@ def grade_dashboard(request, slug, grade):
     levels = view.current.metrics.get("levels", {})
     if wants_csv:
         tables = {
+            **_growth_tables(view.current),
             "classes": (
                 ["class", "teacher", "tested", "mean_score", "percent_proficient"]
                 + ["students_at_risk"],
@@ -310,8 +363,21 @@ def section_dashboard(request, pk):
     chosen = {f"{s.school_year}:{s.window}": s for s in snapshots}.get(request.GET.get("period"))
     current = chosen or (snapshots[-1] if snapshots else None)
     wants_csv = request.GET.get("format") == "csv"
-    students = []
-    if current and (not wants_csv or request.GET.get("table", "students") == "students"):
+    students, growth = [], []
+    table = request.GET.get("table", "students")
+    if current and (not wants_csv or table == "student_growth"):
+        growth = selectors.student_growth(
+            students=section.students.all(),
+            subject=current.subject,
+            school_year=current.school_year,
+            window=current.window,
+            school=section.school,
+        )
+        if wants_csv:
+            _log_student_access(
+                request, section.school, [row["student"] for _, rows in growth for row in rows]
+            )
+    if current and (not wants_csv or table == "students"):
         students = list(
             selectors.student_results(
                 students=section.students.all(),
@@ -328,6 +394,8 @@ def section_dashboard(request, pk):
         tables = {
             "students": _student_table(_label_levels(students, levels)),
             "windows": _window_table(snapshots),
+            **_growth_tables(current),
+            "student_growth": _student_growth_table(growth),
         }
         return _csv_table(request, f"section-{section.pk}", tables, "students")
     return render(
@@ -339,6 +407,7 @@ def section_dashboard(request, pk):
             "snapshots": snapshots,
             "current": current,
             "students": _label_levels(students, levels),
+            "growth": growth,
             "can_see_dashboard": permissions.can_see_dashboard(request.user, section.school),
         },
     )
@@ -432,3 +501,17 @@ def my_classes(request):
         sections = permissions.visible_sections(request.user)
         context.update(selectors.my_classes(staff=staff, sections=sections))
     return render(request, "data_tracking/my_classes.html", context)
+
+
+METRICS_DOC = settings.BASE_DIR / "docs" / "metrics.md"
+
+
+def metrics_help(request):
+    """docs/metrics.md as a page: how every figure on the dashboards is worked out. The file is
+    part of the portal (never user input), so its HTML is shown as it is rendered."""
+    html = markdown.markdown(
+        METRICS_DOC.read_text(encoding="utf-8"),
+        extensions=["tables", "toc", "fenced_code"],
+        output_format="html",
+    )
+    return render(request, "data_tracking/metrics_help.html", {"html": html})

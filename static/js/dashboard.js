@@ -54,6 +54,28 @@
       data: { labels: d.labels, datasets: [{ label: "Students", data: d.counts, backgroundColor: primary }] },
       options: { plugins: { legend: { display: false } } },
     }),
+    growth: (d) => ({
+      type: "bar",
+      data: {
+        labels: d.labels,
+        datasets: [
+          { label: "Median change", data: d.median, backgroundColor: primary, yAxisID: "change" },
+          { label: "% met typical growth", data: d.percent_met, backgroundColor: success, yAxisID: "percent" },
+        ],
+      },
+      options: {
+        scales: {
+          change: { position: "left", title: { display: true, text: "Median change" } },
+          percent: {
+            position: "right",
+            min: 0,
+            max: 100,
+            title: { display: true, text: "% met typical growth" },
+            grid: { drawOnChartArea: false },
+          },
+        },
+      },
+    }),
     gaps: (d) => ({
       type: "bar",
       data: {

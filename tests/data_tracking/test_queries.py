@@ -39,8 +39,8 @@ QUERY_PINS = {
     "school_dashboard": 8,
     # + the grade's classes, their snapshots, the students with their scores, the log entry
     "grade_dashboard": 12,
-    # the class, its snapshots, its students with their scores, the log entry
-    "section_dashboard": 9,
+    # the class, its snapshots, its students with their growth, with their scores, the log entry
+    "section_dashboard": 10,
     "section_dashboard csv": 8,  # no page: no notification count
     # the school, the entries and their count
     "access_log": 8,

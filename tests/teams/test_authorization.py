@@ -227,6 +227,8 @@ MATRIX = {
     "data_tracking:snapshot_review": (school_snapshot, LOGIN, 404, 404, 403, 200, 404, 403),
     "data_tracking:section_dashboard": (teachers_section, LOGIN, 200, 200, 200, 200, 404, 404),
     "data_tracking:my_classes":     (no_args,  LOGIN, 200, 200, 200, 200, 200, 200),
+    # how the figures are worked out: documentation, no data
+    "data_tracking:metrics_help":   (no_args,  LOGIN, 200, 200, 200, 200, 200, 200),
     # Leadership survey: every staff member answers (district leaders work at no school);
     # results for the school's leaders, coaches and district, 404 for everyone else.
     "leadership:survey":             (school, LOGIN, 200, 200, 200, 200, 404, 200),

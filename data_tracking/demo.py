@@ -18,7 +18,10 @@ What it makes, deterministically (its own ``random.Random``):
   every window of this one that has already happened, with four achievement levels stored on each
   result from grade norms (the way a MAP file carries them): scores grow across the year, each
   subgroup trails the rest, and a few classes fall behind this year, so the gap chart, the gains
-  and the at-risk counts all have something to say.
+  and the at-risk counts all have something to say. Each result also carries what a MAP file
+  states with it: the typical growth expected from it for every span that starts there (grade
+  norms, a little more for students who start low) and a score in each goal area, one of which
+  runs weaker than the rest, so growth and goal areas show on every dashboard.
 
 Results go in with ``bulk_create``; the snapshots are compiled by the same ``school_compile`` the
 Celery task runs.
@@ -228,6 +231,43 @@ def grade_before(grade, years):
     return NORM_GRADES[index] if index >= 0 else None
 
 
+# NWEA's goal areas for MAP Growth math and reading (the names its files carry), each with how far
+# the demo's students run from their overall score in it: every school has one weaker area.
+GOAL_AREAS = {
+    MATH: (
+        ("Operations and Algebraic Thinking", 1),
+        ("Number and Operations", 2),
+        ("Measurement and Data", -1),
+        ("Geometry", -4),
+    ),
+    READING: (
+        ("Literary Text: Language, Craft, and Structure", 1),
+        ("Informational Text: Key Ideas and Details", -3),
+        ("Vocabulary: Acquisition and Use", 2),
+    ),
+}
+GOAL_ADJECTIVES = ((80, "High"), (60, "HiAvg"), (40, "Avg"), (20, "LoAvg"), (0, "Low"))
+
+
+def typical_growth(grade, window, z):
+    """The growth a MAP file states for a start test: the grade's norm for each span that starts
+    in ``window``, a little more for students who start low and less for those who start high
+    (as NWEA's conditional growth norms have it), in whole RIT points."""
+    year = GROWTH[grade]
+    next_year = GROWTH[NORM_GRADES[min(NORM_GRADES.index(grade) + 1, len(NORM_GRADES) - 1)]]
+    spans = {
+        Window.FALL: {
+            "typical_fall_to_winter": year * WINTER_SHARE,
+            "typical_fall_to_spring": year,
+            "typical_fall_to_fall": (year + next_year) / 2,
+        },
+        Window.WINTER: {"typical_winter_to_spring": year * (1 - WINTER_SHARE)},
+        Window.SPRING: {"typical_spring_to_spring": next_year},
+    }[window]
+    lean = 1 - 0.12 * max(-2, min(2, z))
+    return {name: Decimal(max(1, round(value * lean))) for name, value in spans.items()}
+
+
 def percentile_of(z):
     return max(1, min(99, round(50 * (1 + math.erf(z / math.sqrt(2))))))
 
@@ -240,6 +280,8 @@ class StudentDataBuilder:
     def __init__(self, ctx):
         self.ctx = ctx
         self.rng = random.Random(SEED)
+        # Goal scores draw from their own generator, so adding them left every score as it was.
+        self.goal_rng = random.Random(SEED + 1)
         self.next_id = 260001
 
     def run(self):
@@ -386,6 +428,16 @@ class StudentDataBuilder:
                     z = talent - slip * (1 + step) + self.rng.gauss(0, 0.2)
                     score = norm + SPREAD * z + GROWTH[grade] * (pace - 1) * step / 2
                     percentile = percentile_of((score - norm) / SPREAD)
+                    goals = [
+                        {
+                            "name": name,
+                            "rit": round(score + lean + self.goal_rng.gauss(0, 3)),
+                            "adjective": next(
+                                word for cut, word in GOAL_ADJECTIVES if percentile >= cut
+                            ),
+                        }
+                        for name, lean in GOAL_AREAS[subject]
+                    ]
                     rows.append(
                         AssessmentResult(
                             assessment=assessments[subject, school_year, window],
@@ -397,6 +449,8 @@ class StudentDataBuilder:
                             level_rank=level_for(percentile),
                             standard_error=Decimal("3.2") + Decimal(self.rng.randint(0, 6)) / 10,
                             tested_on=tested_on(school_year, window),
+                            goals=goals,
+                            **typical_growth(grade, window, (score - norm) / SPREAD),
                         )
                     )
         AssessmentResult.objects.bulk_create(rows, batch_size=2000)

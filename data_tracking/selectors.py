@@ -315,6 +315,10 @@ def chart_data(view):
             "labels": [f"{s.get_window_display()} {s.school_year}" for s in view.trend],
             "mean": [s.metrics.get("mean_score") for s in view.trend],
             "proficient": [s.metrics.get("percent_proficient") for s in view.trend],
+            "met_typical": [
+                (s.growth_headline or ("", "", {}))[2].get("percent_met_typical")
+                for s in view.trend
+            ],
             "subgroup": view.subgroup_label,
             "subgroup_proficient": [
                 figures.get("group", {}).get("percent_proficient")

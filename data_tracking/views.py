@@ -97,18 +97,25 @@ def _cell(value):
 
 
 def _window_table(snapshots):
-    """One row per window: the trend under the school, grade and class charts."""
+    """One row per window: the trend under the school, grade and class charts, with each
+    window's growth headline (its longest span)."""
     header = ["school_year", "window", "tested", "mean_score", "percent_proficient"]
-    rows = [
-        (
-            s.school_year,
-            s.get_window_display(),
-            s.metrics.get("tested"),
-            s.metrics.get("mean_score"),
-            _cell(s.metrics.get("percent_proficient")),
+    header += ["growth_span", "median_change", "percent_met_typical"]
+    rows = []
+    for s in snapshots:
+        span, _label, growth = s.growth_headline or ("", "", {})
+        rows.append(
+            (
+                s.school_year,
+                s.get_window_display(),
+                s.metrics.get("tested"),
+                s.metrics.get("mean_score"),
+                _cell(s.metrics.get("percent_proficient")),
+                span,
+                _cell(growth.get("median_change")),
+                _cell(growth.get("percent_met_typical")),
+            )
         )
-        for s in snapshots
-    ]
     return header, rows
 
 

@@ -599,18 +599,66 @@ def gc_paused():
             gc.enable()
 
 
-GRADE_SPELLINGS = {"k": "K", "kg": "K", "0": "K", "pk": "PK", "p": "PK", "prek": "PK", "-1": "PK"}
+# Grades as NWEA and student information systems write them, compared without case, spaces or
+# hyphens (docs/imports.md has the table). Numbers may have leading zeros: "06" is 6, "00" is K.
+GRADE_SPELLINGS = {
+    "k": "K",
+    "kg": "K",
+    "kindergarten": "K",
+    "pk": "PK",
+    "p": "PK",
+    "prek": "PK",
+    "prekindergarten": "PK",
+    "tk": "PK",  # transitional kindergarten: the year before kindergarten
+    "transitionalkindergarten": "PK",
+}
+# Older NWEA files write kindergarten as 13 (and NWEA's class rosters pre-kindergarten as 14):
+# read so only in a MAP file, where no grade 13 or 14 exists.
+NWEA_GRADES = {13: "K", 14: "PK"}
+_PRE_K_NUMBER = re.compile(r"-0*1")  # -1, as some exports number pre-kindergarten
 
 
-def parse_grade(value):
-    """A grade as one of GRADES: "K", "KG" and "0" are K; "PK", "Pre-K" and "-1" are PK; "06"
-    is 6. NWEA's files and the plain CSV share this reading."""
+def parse_grade(value, *, nwea=False):
+    """A grade as one of GRADES: "K", "KG", "0" and "00" are K; "PK", "Pre-K", "P", "TK" and
+    "-1" are PK; "06" is 6; with ``nwea`` (a MAP file) 13 is K and 14 is PK. NWEA's files and
+    the plain CSV share this reading."""
     key = value.strip().casefold()
-    grade = GRADE_SPELLINGS.get(key) or GRADE_SPELLINGS.get(re.sub(r"[\s\-]", "", key))
-    if grade is None and key.isascii() and key.isdigit():
-        grade = str(int(key)) if int(key) else "K"
     if not key:
         raise ValueError("required, but blank")
+    grade = GRADE_SPELLINGS.get(re.sub(r"[\s\-]", "", key))
+    if grade is None and _PRE_K_NUMBER.fullmatch(key):
+        grade = "PK"
+    elif grade is None and key.isascii() and key.isdigit():
+        number = int(key)
+        if nwea and number in NWEA_GRADES:
+            grade = NWEA_GRADES[number]
+        else:
+            grade = str(number) if number else "K"
     if grade not in GRADES:
         raise ValueError(f"“{value}” is not a grade (expected PK, K or 1 to 12)")
     return grade
+
+
+# The growth NWEA expects of a student between two terms (the Typical*Growth columns), in RIT.
+# NWEA's norms give a few RIT to a few dozen; a figure far outside this is a damaged file.
+TYPICAL_GROWTH_RANGE = (Decimal(-50), Decimal(100))
+# AssessmentResult's typical-growth fields, one per span.
+TYPICAL_GROWTH_FIELDS = (
+    "typical_fall_to_winter",
+    "typical_fall_to_spring",
+    "typical_winter_to_spring",
+    "typical_spring_to_spring",
+    "typical_fall_to_fall",
+)
+
+
+def parse_typical_growth(value):
+    """A typical growth in RIT (a number from -50 to 100, two decimals); None for a blank;
+    ValueError otherwise."""
+    growth = parse_decimal(value, max_digits=6)
+    low, high = TYPICAL_GROWTH_RANGE
+    if growth is not None and not low <= growth <= high:
+        raise ValueError(
+            f"{growth.normalize():f} is not a typical growth (a RIT change from {low} to {high})"
+        )
+    return growth

@@ -20,6 +20,16 @@
       { label: "Mean score", data: d.mean, borderColor: primary, yAxisID: "score" },
       { label: "% proficient", data: d.proficient, borderColor: success, yAxisID: "percent" },
     ];
+    if (d.met_typical && d.met_typical.some((value) => value !== null)) {
+      sets.push({
+        label: "% met typical growth",
+        data: d.met_typical,
+        borderColor: secondary,
+        borderDash: [2, 3],
+        spanGaps: true,
+        yAxisID: "percent",
+      });
+    }
     if (d.subgroup) {
       sets.push({
         label: `% proficient: ${d.subgroup}`,

@@ -54,6 +54,11 @@ STUDENTS = {
     ("Eve", "Evans"): ("4", True, 205, 230, None, "4"),
 }
 LAST_NAMES = [last for _, last in STUDENTS]
+# Winter's growth headline, fall to winter: the fixture's results state no typical growth, so
+# the share who met it is not known.
+GROWTH_CELL = "— fall to winter"
+# Fall to winter changes: +10, +3, +4, −4, +25; sorted −4, 3, 4, 10, 25: the median is 4.
+GROWTH_CSV = ["fall-winter", "4.0", ""]
 
 
 # ── Building data (benchmark, level_of and record are in factories.py) ──────────────────────
@@ -123,8 +128,8 @@ def test_the_dashboard_shows_the_latest_window_of_the_first_subject(client, worl
     }
     assert table_rows(response, "in each window") == [
         # 195+212+221+208+205 = 1041 over 5; 212 and 221 reach Meets
-        ["Fall 2026-2027", "5", "208.2", "40.0%"],
-        ["Winter 2026-2027", "5", "215.8", "60.0%"],
+        ["Fall 2026-2027", "5", "208.2", "40.0%", "—"],
+        ["Winter 2026-2027", "5", "215.8", "60.0%", GROWTH_CELL],
     ]
     assert table_rows(response, "at each performance level") == [
         ["Below", "0", "0.0%"],
@@ -160,7 +165,7 @@ def test_every_chart_has_a_table_with_its_numbers(client, world, term):
 
     sections = re.findall(r"<section.*?</section>", page, re.S)
     charts = [section for section in sections if "<canvas" in section]
-    assert len(charts) == 3
+    assert len(charts) == 4  # trend, levels, gaps and growth (fall to winter)
     for section in charts:
         assert "<table" in section and "<caption" in section, section
 
@@ -169,9 +174,11 @@ def test_every_chart_has_a_table_with_its_numbers(client, world, term):
         "labels": ["Fall 2026-2027", "Winter 2026-2027"],
         "mean": [208.2, 215.8],
         "proficient": [40.0, 60.0],
+        "met_typical": [None, None],  # no typical growth in the fixture's results
         "subgroup": "",
         "subgroup_proficient": [],
     }
+    assert drawn["growth"]["labels"] == ["Fall to winter"]
     assert drawn["levels"] == {
         "labels": ["Below", "Approaching", "Meets", "Exceeds"],
         "counts": [0, 2, 1, 2],
@@ -215,8 +222,8 @@ def test_a_grade_filter_shows_that_grade_and_drops_the_grade_table(client, world
     assertContains(response, "Student progress · grade 3")
     assertNotContains(response, "Results by grade")
     assert table_rows(response, "in each window") == [
-        ["Fall 2026-2027", "3", "209.3", "66.7%"],  # 195+212+221 = 628 over 3
-        ["Winter 2026-2027", "3", "215.0", "66.7%"],
+        ["Fall 2026-2027", "3", "209.3", "66.7%", "—"],  # 195+212+221 = 628 over 3
+        ["Winter 2026-2027", "3", "215.0", "66.7%", GROWTH_CELL],
     ]
 
 
@@ -254,9 +261,10 @@ def test_the_csv_export_has_the_window_rows(client, world, term):
 
     assert response["Content-Disposition"] == 'attachment; filename="maple-math-trend.csv"'
     assert csv_rows(response) == [
-        ["school_year", "window", "tested", "mean_score", "percent_proficient"],
-        [YEAR, "Fall", "5", "208.2", "40.0"],
-        [YEAR, "Winter", "5", "215.8", "60.0"],
+        ["school_year", "window", "tested", "mean_score", "percent_proficient"]
+        + ["growth_span", "median_change", "percent_met_typical"],
+        [YEAR, "Fall", "5", "208.2", "40.0", "", "", ""],
+        [YEAR, "Winter", "5", "215.8", "60.0", *GROWTH_CSV],
     ]
 
 

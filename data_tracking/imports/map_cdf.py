@@ -1,9 +1,12 @@
-"""NWEA MAP Growth Comprehensive Data File: ``AssessmentResults.csv`` and ``StudentsBySchool.csv``.
+"""NWEA MAP Growth Comprehensive Data File: test results, students and class assignments.
 
-Students are upserted by StudentID; each test becomes the result of the district's "MAP Growth"
-assessment for its subject and term. A student with several tests for one subject in one term
-keeps one, the way NWEA does: the growth-measure test first, then the lowest standard error.
-docs/imports.md lists every column used and how values are mapped.
+Each file is recognised by its header, whatever its name (map_files.py). Students are upserted by
+StudentID; each test becomes the result of the district's "MAP Growth" assessment for its subject
+and term, at the school on its own row, in the grade of that term's StudentsBySchool row, with
+its class and teacher of record from ClassAssignments.csv (map_classes.py). A student with
+several tests for one subject in one term keeps one, the way NWEA does: the growth-measure test
+first, then the lowest standard error. docs/imports.md lists every column used and how values
+are mapped.
 """
 
 import functools
@@ -19,21 +22,32 @@ from teams.models import School
 
 from .common import (
     NO_ROWS,
+    TYPICAL_GROWTH_FIELDS,
     CsvFormatError,
     ImportRefused,
     ImportReport,
     foreign_digits,
     foreign_digits_reason,
     gc_paused,
-    header_key,
-    iter_csv,
     parse_birth_date,
     parse_bool,
     parse_decimal,
     parse_grade,
     parse_school_year,
     parse_test_date,
+    parse_typical_growth,
     score_problem,
+)
+from .map_classes import ClassesOfRecord
+from .map_files import (
+    CLASSES,
+    GOAL_PARTS,
+    GOALS,
+    PROJECTION,
+    RESULTS,
+    STUDENTS,
+    TYPICAL_COLUMNS,
+    recognise,
 )
 from .results import (
     CHUNK_SIZE,
@@ -48,40 +62,8 @@ from .results import (
 from .scope import DISTRICT_WIDE, OTHER_SCHOOL, STUDENT_ELSEWHERE, STUDENT_MOVE
 
 ASSESSMENT_NAME = "MAP Growth"
-RESULTS_FILE = "AssessmentResults.csv"
-STUDENTS_FILE = "StudentsBySchool.csv"
-
-RESULT_COLUMNS = (
-    "TermName",
-    "StudentID",
-    "SchoolName",
-    "Discipline",
-    "MeasurementScale",
-    "GrowthMeasureYN",
-    "TestStartDate",
-    "TestRITScore",
-    "TestStandardError",
-    "TestPercentile",
-)
-REQUIRED_RESULT_COLUMNS = ("TermName", "StudentID", "TestRITScore")  # and a subject column
-STUDENT_COLUMNS = (
-    "TermName",
-    "SchoolName",
-    "StudentLastName",
-    "StudentFirstName",
-    "StudentID",
-    "StudentDateOfBirth",
-    "StudentEthnicGroup",
-    "StudentGender",
-    "Grade",
-)
-REQUIRED_STUDENT_COLUMNS = (
-    "SchoolName",
-    "StudentLastName",
-    "StudentFirstName",
-    "StudentID",
-    "Grade",
-)
+RESULTS_FILE = RESULTS.usual_name
+STUDENTS_FILE = STUDENTS.usual_name
 
 DISCIPLINES = {
     "mathematics": Subject.MATH,
@@ -133,38 +115,18 @@ MAX_NAME = 100
 # Bounds of a MAP test (docs/imports.md); the RIT scale's are common.SCALE_RANGES["rit"].
 PERCENTILES = (1, 99)  # NWEA's norms give percentiles 1 to 99
 MAX_STANDARD_ERROR = Decimal(20)  # RIT; a completed test's is about 3
+MAX_GOAL_NAME, MAX_ADJECTIVE, MAX_STUDY, MAX_LEVEL = 120, 40, 120, 60
 
 
 def import_map_cdf(*, source, district, mode="strict", progress=None, scope=DISTRICT_WIDE):
     """Import a MAP CDF (``source``: file name → bytes, as unpacked from a folder or zip) into
-    ``district``; returns the ImportReport. Without StudentsBySchool.csv the students must already
-    exist. "strict" writes nothing when any row is wrong; "skip" writes the valid rows. A missing
-    file or column raises ImportRefused in either mode. ``scope`` (imports/scope.py) limits the
-    schools the import may change."""
+    ``district``; returns the ImportReport. Files are told by their header (map_files.py); those
+    the portal does not use are counted as such. Without a students file the students must
+    already exist. "strict" writes nothing when any row is wrong; "skip" writes the valid rows.
+    A missing file or column raises ImportRefused in either mode. ``scope`` (imports/scope.py)
+    limits the schools the import may change."""
     report = ImportReport()
-    by_name = {name.casefold(): (name, data) for name, data in source.items()}
-    if RESULTS_FILE.casefold() not in by_name:
-        found = ", ".join(sorted(source)) or "nothing"
-        report.error(RESULTS_FILE, 0, "", f"the upload has no {RESULTS_FILE} (it holds: {found})")
-        raise ImportRefused(report)
-
-    readers = {}
-    for canonical, columns, required in (
-        (STUDENTS_FILE, STUDENT_COLUMNS, REQUIRED_STUDENT_COLUMNS),
-        (RESULTS_FILE, RESULT_COLUMNS, REQUIRED_RESULT_COLUMNS),
-    ):
-        if canonical.casefold() in by_name:
-            name, data = by_name[canonical.casefold()]
-            try:
-                reader = iter_csv(data, name, report)
-            except CsvFormatError as exc:
-                report.error(name, exc.line, exc.column, exc.reason)
-                continue
-            found = _find_columns(name, reader.header, columns, required, report)
-            readers[canonical] = (name, found, reader, data.count(b"\n"))
-    results = readers.get(RESULTS_FILE)
-    if results and "Discipline" not in results[1] and "MeasurementScale" not in results[1]:
-        report.error(results[0], 1, "Discipline", "this required column is missing")
+    files = recognise(source, report)
     if report.errors:
         raise ImportRefused(report)
 
@@ -172,29 +134,17 @@ def import_map_cdf(*, source, district, mode="strict", progress=None, scope=DIST
         run = _MapImport(
             district, strict=mode == "strict", report=report, progress=progress, scope=scope
         )
-        run.total = sum(reader[3] for reader in readers.values())
-        if STUDENTS_FILE in readers:
-            run.read_students(*readers[STUDENTS_FILE][:3])
-        run.read_results(*readers[RESULTS_FILE][:3])
-        run.check_and_write(results_file=readers[RESULTS_FILE])
+        run.total = sum(file[3] for kind_files in files.values() for file in kind_files)
+        for file in files[STUDENTS]:
+            run.read_students(*file[:3])
+        for file in files[CLASSES]:
+            run.read_classes(*file[:3])
+        for file in files[RESULTS]:
+            run.read_results(*file[:3])
+        run.check_and_write()
         if report.errors and mode == "strict":
             raise ImportRefused(report)
     return report
-
-
-def _find_columns(name, header, wanted, required, report):
-    keys = {header_key(column): column for column in wanted}
-    columns = {}
-    for index, written in enumerate(header):
-        column = keys.get(header_key(written))
-        if column is not None and column not in columns:
-            columns[column] = (index, written)
-    if not header:
-        report.error(name, 0, "", "the file is empty")
-    for column in required:
-        if column not in columns:
-            report.error(name, 1, column, "this required column is missing")
-    return columns
 
 
 @functools.lru_cache(maxsize=64)
@@ -217,6 +167,11 @@ def _date(value):
 @functools.lru_cache(maxsize=4096)
 def _birth_date(value):
     return parse_birth_date(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _typical_growth(value):
+    return parse_typical_growth(value)
 
 
 def _rit(value):
@@ -264,6 +219,17 @@ class _StudentRow:
         return tuple(getattr(self, name) for name in STUDENT_ATTRIBUTES)
 
 
+@dataclass(frozen=True)
+class _ResultsFile:
+    """A results file: its columns, and which of the optional ones it has."""
+
+    name: str
+    columns: dict  # column → (index, header as written)
+    typical: tuple  # its Typical*Growth columns
+    goals: tuple  # n of its Goal{n}… columns
+    projections: tuple  # n of its ProjectedProficiency…{n} columns, as written
+
+
 @dataclass(slots=True)
 class _Test:
     line: int
@@ -278,6 +244,10 @@ class _Test:
     standard_error: object
     percentile: int | None
     tested_on: object
+    source: int = 0  # which results file: _MapImport.result_files[source]
+    typical: tuple = ()  # in TYPICAL_GROWTH_FIELDS order
+    goals: list = None
+    projections: list = None
 
     def rank(self):
         """Lower is kept: the growth-measure test first, then the lowest standard error."""
@@ -298,6 +268,10 @@ class _MapImport:
         self.school_names = dict(schools)
         self.schools = {name.casefold(): pk for pk, name in self.school_names.items()}
         self.students_file, self.school_column = STUDENTS_FILE, "SchoolName"
+        self.students_given = False  # whether the upload has a students file
+        self.classes = None  # ClassesOfRecord, when the upload has ClassAssignments.csv
+        self.result_files = []  # _ResultsFile of each results file, in the order read
+        self.result_fields = set()  # the optional AssessmentResult fields the files supply
         self.students = {}  # local id → _StudentRow to upsert
         self.grades_by_term = {}  # (local id, term) → the grade StudentsBySchool gives
         self.refused_students = set()  # local ids whose StudentsBySchool rows all had problems
@@ -310,7 +284,7 @@ class _MapImport:
         if self.progress:
             self.progress(self.done, max(self.total, self.done))
 
-    def _read(self, name, reader, parse):
+    def _read(self, name, reader, parse, *, rows_required=True):
         try:
             for chunk in chunked(reader.rows()):
                 for line, values in chunk:
@@ -319,14 +293,17 @@ class _MapImport:
         except CsvFormatError as exc:
             self.report.error(name, exc.line, exc.column, exc.reason)
             raise ImportRefused(self.report) from exc
-        if not reader.seen:  # a header and nothing else: refused, so nobody mistakes it for done
+        if rows_required and not reader.seen:
+            # A header and nothing else: refused, so nobody mistakes it for done.
             self.report.error(name, 0, "", NO_ROWS)
             raise ImportRefused(self.report)
 
     # StudentsBySchool.csv
 
     def read_students(self, name, columns, rows):
-        self.students_file, self.school_column = name, columns["SchoolName"][1]
+        if not self.students_given:
+            self.students_file, self.school_column = name, columns["SchoolName"][1]
+        self.students_given = True
         self._read(name, rows, functools.partial(self._student_row, name, columns))
         self.refused_students -= self.students.keys()
 
@@ -344,7 +321,7 @@ class _MapImport:
         if not school_name:
             fail("SchoolName", "required, but blank")
         elif school_id is None:
-            fail("SchoolName", f"no school named “{school_name}” in {self.district}")
+            fail("SchoolName", self._unknown_school(school_name))
         elif not self.scope.allows(school_id):
             fail("SchoolName", OTHER_SCHOOL.format(school=self.school_names[school_id]))
         names = {}
@@ -356,7 +333,7 @@ class _MapImport:
                 fail(column, f"longer than {MAX_NAME} characters")
         grade = term = birth_date = None
         try:
-            grade = parse_grade(value("Grade"))
+            grade = parse_grade(value("Grade"), nwea=True)
         except ValueError as exc:
             fail("Grade", str(exc))
         try:
@@ -399,13 +376,44 @@ class _MapImport:
         if current is None or (row.term or ("", -1)) >= (current.term or ("", -1)):
             self.students[local_id] = row
 
+    # ClassAssignments.csv
+
+    def read_classes(self, name, columns, rows):
+        if self.classes is None:
+            self.classes = ClassesOfRecord(self.district, self.schools)
+
+        def class_row(line, values):
+            value, fail = self._accessors(name, columns, line, values)
+            self.classes.read_row(value, fail, parse_term)
+
+        # A header alone is fine here: NWEA writes one when the district rosters no classes.
+        self._read(name, rows, class_row, rows_required=False)
+
     # AssessmentResults.csv
 
     def read_results(self, name, columns, rows):
-        self._read(name, rows, functools.partial(self._result_row, name, columns))
+        projections = {
+            match[2] for column in columns if (match := PROJECTION.match(column.lower()))
+        }
+        file = _ResultsFile(
+            name,
+            columns,
+            typical=tuple(column for column in TYPICAL_COLUMNS if column in columns),
+            goals=tuple(n for n in GOALS if any(f"Goal{n}{p}" in columns for p in GOAL_PARTS)),
+            projections=tuple(sorted(projections, key=int)),
+        )
+        self.result_files.append(file)
+        self.result_fields.update(TYPICAL_COLUMNS[column] for column in file.typical)
+        if file.goals:
+            self.result_fields.add("goals")
+        if file.projections:
+            self.result_fields.add("projections")
+        source = len(self.result_files) - 1
+        self._read(name, rows, functools.partial(self._result_row, file, source))
 
-    def _result_row(self, name, columns, line, values):
+    def _result_row(self, file, source, line, values):
         errors_before = len(self.report.errors)
+        name, columns = file.name, file.columns
         value, fail = self._accessors(name, columns, line, values)
 
         local_id = value("StudentID")
@@ -435,12 +443,20 @@ class _MapImport:
                 fail(column, str(exc))
         if "TestRITScore" in parsed and parsed["TestRITScore"] is None:
             fail("TestRITScore", "required, but blank")
+        typical = dict.fromkeys(TYPICAL_GROWTH_FIELDS)
+        for column in file.typical:
+            try:
+                typical[TYPICAL_COLUMNS[column]] = _typical_growth(value(column))
+            except ValueError as exc:
+                fail(column, str(exc))
+        goals = _goals(value, fail, file.goals)
+        projections = _projections(value, fail, file.projections)
         school_id = None
         if school_name := " ".join(value("SchoolName").split()):
             # A test belongs to the school on its own row, wherever the student is now.
             school_id = self.schools.get(school_name.casefold())
             if school_id is None:
-                fail("SchoolName", f"no school named “{school_name}” in {self.district}")
+                fail("SchoolName", self._unknown_school(school_name))
             elif not self.scope.allows(school_id):
                 fail("SchoolName", OTHER_SCHOOL.format(school=self.school_names[school_id]))
 
@@ -463,6 +479,10 @@ class _MapImport:
             standard_error=parsed["TestStandardError"],
             percentile=parsed["TestPercentile"],
             tested_on=parsed["TestStartDate"],
+            source=source,
+            typical=tuple(typical.values()),
+            goals=goals,
+            projections=projections,
         )
         key = (local_id, subject, school_year, test.window)
         kept = self.tests.get(key)
@@ -485,19 +505,16 @@ class _MapImport:
 
     # Checking references, then writing
 
-    def check_and_write(self, *, results_file):
-        name, columns = results_file[0], results_file[1]
+    def check_and_write(self):
         local_ids = self.students.keys() | {key[0] for key in self.tests}
         stored = find_students(self.district, local_ids, fields=("id", *STUDENT_ATTRIBUTES))
         self._refuse_moves(stored)
         known = stored.keys() | self.students.keys()
-        tests = sorted(self.tests.values(), key=lambda test: test.line)
-        refused = set()  # lines of tests not to write
+        tests = sorted(self.tests.values(), key=lambda test: (test.source, test.line))
+        refused = set()  # (file, line) of tests not to write
         for test in tests:
             if test.local_id not in known:
-                reason = f"no student with id {test.local_id} in {self.district}"
-                if test.local_id in self.refused_students:
-                    reason += f" (their {STUDENTS_FILE} row was not imported)"
+                reason = self._unknown_student(test.local_id)
             elif not self.scope.allows(school_id := self._school_of(test.local_id, stored)):
                 # Even a test taken at one of the uploader's schools: writing it would put a
                 # student of another school, by name, on the uploader's pages.
@@ -506,8 +523,9 @@ class _MapImport:
                 )
             else:
                 continue
-            refused.add(test.line)
-            self.report.error(name, test.line, columns["StudentID"][1], reason)
+            refused.add((test.source, test.line))
+            file = self.result_files[test.source]
+            self.report.error(file.name, test.line, file.columns["StudentID"][1], reason)
         self.report.rows_total = self.done
         self.report.errors.sort(key=lambda error: (error.file, error.line))
         if self.strict and self.report.errors:
@@ -517,11 +535,20 @@ class _MapImport:
         students = find_students(
             self.district, {test.local_id for test in tests}, fields=("id", "school_id", "grade")
         )
-        writer = ResultWriter(
-            self.report, ["score", "level_rank", "percentile", "standard_error", "tested_on"]
-        )
+        fields = ["score", "level_rank", "percentile", "standard_error", "tested_on"]
+        if self.classes is not None:
+            fields += ["section_id", "teacher_id"]
+            self.classes.load()
+        # A column the files lack leaves the stored value alone.
+        fields += [field for field in TYPICAL_GROWTH_FIELDS if field in self.result_fields]
+        fields += [field for field in ("goals", "projections") if field in self.result_fields]
+        writer = ResultWriter(self.report, fields)
         fallbacks = {"school": 0, "grade": 0}
-        kept = (test for test in tests if test.local_id in students and test.line not in refused)
+        kept = (
+            test
+            for test in tests
+            if test.local_id in students and (test.source, test.line) not in refused
+        )
         for chunk in chunked(kept):
             rows = []
             for test in chunk:
@@ -531,6 +558,15 @@ class _MapImport:
                 self.assessments.save(assessment, self.report)
                 student = students[test.local_id]
                 school_id, grade = self._placed(test, student, fallbacks)
+                section_id = teacher_id = None
+                if self.classes is not None:
+                    section_id, teacher_id = self.classes.place(
+                        local_id=test.local_id,
+                        term=test.term,
+                        school_id=school_id,
+                        school_year=test.school_year,
+                        subject=test.subject,
+                    )
                 rows.append(
                     ResultRow(
                         line=test.line,
@@ -543,6 +579,11 @@ class _MapImport:
                         percentile=test.percentile,
                         standard_error=test.standard_error,
                         tested_on=test.tested_on,
+                        section_id=section_id,
+                        teacher_id=teacher_id,
+                        goals=test.goals,
+                        projections=test.projections,
+                        **dict(zip(TYPICAL_GROWTH_FIELDS, test.typical, strict=True)),
                     )
                 )
             writer.write(rows)
@@ -556,6 +597,29 @@ class _MapImport:
                 f"results given the student's current grade (no {STUDENTS_FILE} row of the term)"
             )
             self.report.add(label, fallbacks["grade"])
+        if self.classes is not None:
+            self.classes.add_counts(self.report)
+
+    def _unknown_school(self, name):
+        return (
+            f"no school named “{name}” in {self.district}: import the roster (or add the "
+            "school) first, or correct the name"
+        )
+
+    def _unknown_student(self, local_id):
+        """Why a test's student cannot be found, and what to do about it."""
+        reason = f"no student with id {local_id} in {self.district}"
+        if local_id in self.refused_students:
+            return f"{reason} (their {STUDENTS_FILE} row was not imported)"
+        if not self.students_given:
+            return (
+                f"{reason}: add {STUDENTS_FILE} from the same NWEA export, or import the roster "
+                "first"
+            )
+        return (
+            f"{reason}, and {self.students_file} does not list them: export it for the same "
+            "terms and schools as the results, or import the roster first"
+        )
 
     def _placed(self, test, student, fallbacks):
         """Where and in which grade the test was taken: the school on the test's own row and the
@@ -650,3 +714,57 @@ def _percentile(value):
     if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise ValueError(f"“{value}” is not a percentile (a whole number from {low} to {high})")
     return int(value)
+
+
+def _goals(value, fail, numbers):
+    """The goal (strand) scores of a test row, in the file's order: [{name, rit, adjective}]."""
+    goals = []
+    for n in numbers:
+        name, rit, adjective = (value(f"Goal{n}{part}") for part in GOAL_PARTS)
+        if name or rit or adjective:
+            goal, problems = _goal(name, rit, adjective)
+            for part, reason in problems:
+                fail(f"Goal{n}{part}", reason)
+            goals.append(goal)
+    return goals
+
+
+@functools.lru_cache(maxsize=8192)
+def _goal(name, rit, adjective):
+    """One goal area as stored, and its problems as (column part, reason). Goal areas repeat
+    from row to row, so each is read once; the dict is shared, and never changed."""
+    problems = []
+    name = " ".join(name.split())
+    if len(name) > MAX_GOAL_NAME:
+        problems.append(("Name", f"longer than {MAX_GOAL_NAME} characters"))
+    try:
+        rit = _json_number(_rit(rit))
+    except ValueError as exc:
+        problems.append(("RitScore", str(exc)))
+        rit = None
+    if len(adjective) > MAX_ADJECTIVE:
+        problems.append(("Adjective", f"longer than {MAX_ADJECTIVE} characters"))
+    return {"name": name, "rit": rit, "adjective": adjective}, tuple(problems)
+
+
+def _projections(value, fail, numbers):
+    """ProjectedProficiencyStudy{n} and …Level{n}, as the file states them: [{study, level}]."""
+    projections = []
+    for n in numbers:
+        study = " ".join(value(f"ProjectedProficiencyStudy{n}").split())
+        level = " ".join(value(f"ProjectedProficiencyLevel{n}").split())
+        if not (study or level):
+            continue
+        if len(study) > MAX_STUDY:
+            fail(f"ProjectedProficiencyStudy{n}", f"longer than {MAX_STUDY} characters")
+        if len(level) > MAX_LEVEL:
+            fail(f"ProjectedProficiencyLevel{n}", f"longer than {MAX_LEVEL} characters")
+        projections.append({"study": study, "level": level})
+    return projections
+
+
+def _json_number(number):
+    """A Decimal as JSON can hold it: a whole number as int, else a float (two decimals)."""
+    if number is None:
+        return None
+    return int(number) if number == number.to_integral_value() else float(number)

@@ -18,6 +18,7 @@ from teams.models import School
 
 from .common import (
     NO_ROWS,
+    TYPICAL_GROWTH_FIELDS,
     CsvFormatError,
     ImportRefused,
     ImportReport,
@@ -28,6 +29,7 @@ from .common import (
     parse_grade,
     parse_school_year,
     parse_test_date,
+    parse_typical_growth,
     school_year_of,
     score_problem,
 )
@@ -58,7 +60,35 @@ COLUMNS = {
     # Where and in which grade the test was taken; without them, the student's current ones.
     "school": {"school", "schoolname"},
     "grade_at_test": {"gradeattest", "gradetested", "testgrade", "grade"},
+    # The growth expected of the student from this test to a later window, one optional column
+    # per span (NWEA's spelling, TypicalFallToSpringGrowth, too).
+    "typical_fall_to_winter": {
+        "typicalfalltowinter",
+        "typicalfalltowintergrowth",
+        "typicalgrowthfalltowinter",
+    },
+    "typical_fall_to_spring": {
+        "typicalfalltospring",
+        "typicalfalltospringgrowth",
+        "typicalgrowthfalltospring",
+    },
+    "typical_winter_to_spring": {
+        "typicalwintertospring",
+        "typicalwintertospringgrowth",
+        "typicalgrowthwintertospring",
+    },
+    "typical_spring_to_spring": {
+        "typicalspringtospring",
+        "typicalspringtospringgrowth",
+        "typicalgrowthspringtospring",
+    },
+    "typical_fall_to_fall": {
+        "typicalfalltofall",
+        "typicalfalltofallgrowth",
+        "typicalgrowthfalltofall",
+    },
 }
+assert [*COLUMNS][-len(TYPICAL_GROWTH_FIELDS) :] == list(TYPICAL_GROWTH_FIELDS)  # _parse's order
 REQUIRED = ("student_id", "assessment", "subject", "window", "score")
 
 # Accepted values, compared in lower case with runs of spaces collapsed. "ELA" and "English
@@ -122,10 +152,17 @@ def import_results_csv(*, source, district, mode="strict", progress=None, scope=
         readers.append((name, _find_columns(name, reader.header, report), reader))
     if report.errors:
         raise ImportRefused(report)
+    # A typical-growth column no file has leaves the stored figure alone.
+    typical = [f for f in TYPICAL_GROWTH_FIELDS if any(f in columns for _, columns, _ in readers)]
 
     with transaction.atomic(), gc_paused():
         run = _ResultsImport(
-            district, strict=mode == "strict", report=report, progress=progress, scope=scope
+            district,
+            strict=mode == "strict",
+            report=report,
+            progress=progress,
+            scope=scope,
+            typical_fields=typical,
         )
         run.total = sum(_line_count(data) - 1 for data in sources.values())
         for name, columns, reader in readers:
@@ -185,6 +222,7 @@ class _Parsed:
     level_label: str
     school_name: str = ""
     grade: str = ""
+    typical: tuple = ()  # in TYPICAL_GROWTH_FIELDS order
 
 
 @functools.lru_cache(maxsize=512)
@@ -217,7 +255,9 @@ WINDOW_CHOICES = tuple(WINDOWS.items())
 
 
 class _ResultsImport:
-    def __init__(self, district, *, strict, report, progress, scope=DISTRICT_WIDE):
+    def __init__(
+        self, district, *, strict, report, progress, scope=DISTRICT_WIDE, typical_fields=()
+    ):
         self.district = district
         self.scope = scope
         self.school_names = None  # School pk → name, read with the first student found
@@ -226,7 +266,7 @@ class _ResultsImport:
         self.report = report
         self.progress = progress
         self.assessments = Assessments(district)
-        self.writer = ResultWriter(report, ["score", "level_rank", "tested_on"])
+        self.writer = ResultWriter(report, ["score", "level_rank", "tested_on", *typical_fields])
         self.seen = {}  # (assessment key, student id) → line that gave the result
         self.scales = {}  # (assessment, subject, school year, window) as written → its scale
         self.students = None  # every student of the district, read once for a large file
@@ -295,6 +335,7 @@ class _ResultsImport:
             level_label,
             school_name,
             grade,
+            *typical,
         ) = row
 
         def fail(column, reason):
@@ -351,6 +392,12 @@ class _ResultsImport:
             elif problem := score_problem(score):
                 fail("score", problem)
 
+        for index, field in enumerate(TYPICAL_GROWTH_FIELDS):
+            try:
+                typical[index] = parse_typical_growth(typical[index])
+            except ValueError as exc:
+                fail(field, str(exc))
+
         if len(self.report.errors) > errors_before:
             return None
         scale = self._scale(assessment, subject, school_year, window)
@@ -375,6 +422,7 @@ class _ResultsImport:
             tested_on=tested_on,
             score=score,
             level_label=level_label,
+            typical=tuple(typical),
         )
 
     def _scale(self, name, subject, school_year, window):
@@ -471,6 +519,7 @@ class _ResultsImport:
             score=row.score,
             level_rank=level_rank,
             tested_on=row.tested_on,
+            **dict(zip(TYPICAL_GROWTH_FIELDS, row.typical, strict=True)),
         )
 
 

@@ -228,10 +228,26 @@ def test_results_alone_need_students_that_exist(district):
 
     report = run(district, {"StudentsBySchool.csv": None}, mode="skip")
 
+    fix = ": add StudentsBySchool.csv from the same NWEA export, or import the roster first"
     assert problems(report) == [
-        ("AssessmentResults.csv", 6, "StudentID", "no student with id 2002 in Lakeside District"),
-        ("AssessmentResults.csv", 7, "StudentID", "no student with id 2003 in Lakeside District"),
-        ("AssessmentResults.csv", 8, "StudentID", "no student with id 2003 in Lakeside District"),
+        (
+            "AssessmentResults.csv",
+            6,
+            "StudentID",
+            f"no student with id 2002 in Lakeside District{fix}",
+        ),
+        (
+            "AssessmentResults.csv",
+            7,
+            "StudentID",
+            f"no student with id 2003 in Lakeside District{fix}",
+        ),
+        (
+            "AssessmentResults.csv",
+            8,
+            "StudentID",
+            f"no student with id 2003 in Lakeside District{fix}",
+        ),
     ]
     assert set(results_by_student(district)) == {("2001", "math"), ("2001", "reading")}
     assert "students created" not in report.counts
@@ -239,7 +255,7 @@ def test_results_alone_need_students_that_exist(district):
 
 BROKEN_STUDENTS = STUDENTS_HEADER + (
     "Fall 2026-2027,Lakeside SD,Oak Elementary,Lopez,Ana,M,2001,3/14/2016,Asian,F,5\n"
-    "Fall 2026-2027,Lakeside SD,Maple Elementary,Nguyen,Bao,,2002,2016-31-02,Martian,Q,13\n"
+    "Fall 2026-2027,Lakeside SD,Maple Elementary,Nguyen,Bao,,2002,2016-31-02,Martian,Q,15\n"
     "Fall 2026-2027,Lakeside SD,Maple Elementary,,Chidi,,2003,,,,K\n"
 )
 BROKEN_RESULTS = RESULTS_HEADER + (
@@ -266,6 +282,7 @@ BROKEN_PROBLEMS = [
         "TestPercentile",
         "“101” is not a percentile (a whole number from 1 to 99)",
     ),
+    (RESULTS_FILE, 3, "Goal1RitScore", "“high” is not a number"),  # goal scores are checked too
     (
         RESULTS_FILE,
         4,
@@ -283,9 +300,10 @@ BROKEN_PROBLEMS = [
         STUDENTS_FILE,
         2,
         "SchoolName",
-        "no school named “Oak Elementary” in Lakeside District",
+        "no school named “Oak Elementary” in Lakeside District: import the roster (or add the "
+        "school) first, or correct the name",
     ),
-    (STUDENTS_FILE, 3, "Grade", "“13” is not a grade (expected PK, K or 1 to 12)"),
+    (STUDENTS_FILE, 3, "Grade", "“15” is not a grade (expected PK, K or 1 to 12)"),
     (
         STUDENTS_FILE,
         3,
@@ -317,7 +335,7 @@ def test_skip_mode_imports_what_is_valid(district):
 
     report = run(district, files, mode="skip")
 
-    assert problems(report) == BROKEN_PROBLEMS[1:6] + BROKEN_PROBLEMS[7:]
+    assert problems(report) == BROKEN_PROBLEMS[1:7] + BROKEN_PROBLEMS[8:]
     assert list(Student.objects.filter(district=district).values_list("local_id", flat=True)) == [
         "2001"
     ]
@@ -345,7 +363,9 @@ def test_a_missing_file_or_column_refuses_the_import(district, mode):
             "AssessmentResults.csv",
             0,
             "",
-            "the upload has no AssessmentResults.csv (it holds: StudentsBySchool.csv)",
+            "the upload has no test results: no file has the columns TermName, StudentID and "
+            "TestRITScore (it holds: StudentsBySchool.csv). Add AssessmentResults.csv from the "
+            "same NWEA export, under any name",
         )
     ]
 
@@ -358,8 +378,8 @@ def test_a_missing_file_or_column_refuses_the_import(district, mode):
             mode=mode,
         )
     assert problems(refused.value.report) == [
-        ("StudentsBySchool.csv", 1, "Grade", "this required column is missing"),
         ("AssessmentResults.csv", 1, "TestRITScore", "this required column is missing"),
+        ("StudentsBySchool.csv", 1, "Grade", "this required column is missing"),
     ]
     assert not Student.objects.exists()
 
@@ -464,7 +484,9 @@ def cdf_folder(tmp_path):
     folder.mkdir()
     (folder / "StudentsBySchool.csv").write_text(STUDENTS)
     (folder / "AssessmentResults.csv").write_text(RESULTS)
-    (folder / "ClassAssignments.csv").write_text("TermName,StudentID\n")  # ignored
+    # NWEA writes a header alone when the district rosters no classes
+    (folder / "ClassAssignments.csv").write_text("TermName,StudentID,ClassName,TeacherName\n")
+    (folder / "ProgramAssignments.csv").write_text("TermName,StudentID,ProgramName\n")  # ignored
     return folder
 
 
@@ -511,7 +533,8 @@ def test_command_refusal_exits_non_zero_listing_each_problem(district, tmp_path)
         call_command("import_map_cdf", str(folder), district="lakeside", stdout=out)
 
     assert (
-        "StudentsBySchool.csv:2 SchoolName: no school named “Oak Elementary” in Lakeside District"
+        "StudentsBySchool.csv:2 SchoolName: no school named “Oak Elementary” in Lakeside District: "
+        "import the roster (or add the school) first, or correct the name"
         in out.getvalue().splitlines()
     )
     assert not Student.objects.exists()

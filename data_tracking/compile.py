@@ -1,27 +1,33 @@
 """Compiling dashboard snapshots: one school at a time, every scope, aggregated in the database.
 
 ``school_compile(school=…)`` writes a ``DashboardSnapshot`` per scope (school, grade, section,
-caseload) and per (subject, school year, window) that has results for the school's students.
-The metrics and their rules are documented in docs/performance.md ("What a snapshot holds").
+caseload) and per (subject, school year, window) that has results taken at the school. The
+metrics and their rules are documented in docs/metrics.md (every figure) and docs/performance.md
+("What a snapshot holds").
 
-- The aggregation is one SQL statement per school (``_AGGREGATE_SQL``), portable between SQLite
-  and PostgreSQL: the school's results are read once and pivoted to one row per student and test
-  (fall, winter and spring scores side by side, which is what matched-pair gains and "fell since
-  the last window" need), then grouped by scope with conditional aggregates. Python only adds up
-  the aggregated rows (the school is the sum of its grades) and divides. Why SQL and not
-  ``values().annotate()``: the ORM cannot aggregate over an aggregate (the pivot), and its
-  self-joins for the earlier windows were planned as hashes of the whole results table for every
-  school — docs/performance.md has the figures.
+- The aggregation is one SQL statement per school (``_aggregate``), portable between SQLite and
+  PostgreSQL. Status: the school's results are read once and pivoted to one row per student and
+  test (fall, winter and spring scores side by side, which is what the within-year gains and
+  "fell since the last window" need), then grouped by scope with conditional aggregates. Growth:
+  each result that ends a span is paired with the student's start result (wherever it was taken),
+  and window functions rank the pairs for the medians (``data_tracking.growth``). Goal strands:
+  the results' goal-area JSON, expanded in the database. Python only adds up the aggregated rows
+  (the school's status is the sum of its grades; medians are not sums, so growth comes for the
+  school from the statement itself) and divides. Why SQL and not ``values().annotate()``: the ORM
+  cannot aggregate over an aggregate (the pivot), and its self-joins for the earlier windows were
+  planned as hashes of the whole results table for every school — docs/performance.md has the
+  figures.
 - A snapshot's ``fingerprint`` is the SHA-256 of the aggregated data it is built from (every
-  count and exact sum of its rows, level labels, assessment ids, ``METRICS_VERSION``; the
-  school's also its grades'). Unchanged data gives the same fingerprint: the recompile writes
-  nothing and does not even build the metrics. Any change to a student, score, enrollment, caseload
-  or cut score that alters one of those aggregates writes a new version and keeps the old one.
+  count and exact sum of its rows, level labels, assessment ids, growth and goal aggregates,
+  ``METRICS_VERSION``; the school's also its grades'). Unchanged data gives the same fingerprint:
+  the recompile writes nothing and does not even build the metrics. Any change to a student,
+  score, typical growth, goal score, enrollment, caseload or cut score that alters one of those
+  aggregates writes a new version and keeps the old one.
 - All of a school's snapshots are written in one transaction: a compile that dies half-way leaves
   the last good snapshots current. On PostgreSQL a transaction-scoped advisory lock keeps two
   compiles of one school from running at once (the second raises ``CompileBusy``). Every number
-  comes from the one aggregating statement, so all scopes see the same data even while an import
-  commits.
+  comes from the one aggregating statement, so all scopes and all figures see the same data even
+  while an import commits.
 """
 
 import csv
@@ -36,6 +42,17 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from .growth import (
+    GOAL_COLUMNS,
+    GROWTH_GROUP_BY,
+    SPANS,
+    goal_scores_cte,
+    growth_columns,
+    growth_ctes,
+    pair_columns,
+    pairing_name,
+    span_links,
+)
 from .models import (
     GRADES,
     Assessment,
@@ -47,7 +64,7 @@ from .models import (
 )
 
 # Bump when the meaning or shape of the metrics changes: every snapshot then gets a new version.
-METRICS_VERSION = 2
+METRICS_VERSION = 3
 SUBGROUP_FLAGS = ("english_learner", "special_education", "economically_disadvantaged")
 # A subgroup (or the rest of the students) smaller than this has its percentages suppressed.
 MIN_GROUP_SIZE = 5
@@ -61,7 +78,11 @@ KEY_FIELDS = ("scope", "scope_key", "subject", "school_year", "window")
 TENTH = Decimal("0.1")
 CENT = Decimal("0.01")
 Scope = DashboardSnapshot.Scope
-SCOPE_CODES = {1: Scope.GRADE, 2: Scope.SECTION, 3: Scope.CASELOAD}
+# Scopes travel through SQL as integers. The district is the growth report's only (no snapshot).
+SCOPE_CODES = {0: Scope.SCHOOL, 1: Scope.GRADE, 2: Scope.SECTION, 3: Scope.CASELOAD}
+DISTRICT_SCOPE = 4
+# What each row of the aggregating statement holds.
+STATUS, GROWTH, GOALS = 0, 1, 2
 SUBJECTS = list(Subject.values)
 
 
@@ -105,10 +126,16 @@ def lock_key(school_id):
     return LOCK_NAMESPACE, school_id
 
 
-def _lock_school(school_id):
+def school_metrics(*, school):
+    """``{(scope, scope_key, subject, school_year, window): metrics}``: what a compile of
+    ``school`` would write now, computed by the same code, written nowhere."""
+    with transaction.atomic():
+        _planner_settings()
+        return {key: fresh.metrics() for key, fresh in _compute(school).items()}
+
+
+def _planner_settings():
     if connection.vendor != "postgresql":
-        # SQLite has one writer at a time, and the portal opens its transactions IMMEDIATE
-        # (settings.py): a second compile waits for the first to commit instead of overlapping.
         return
     with connection.cursor() as cursor:
         # One school's queries run in milliseconds; PostgreSQL's JIT, triggered by their cost
@@ -117,6 +144,15 @@ def _lock_school(school_id):
         # Parallel workers cost more to start than they save on one school's rows, and the
         # compiles of other schools run beside this one anyway.
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+def _lock_school(school_id):
+    if connection.vendor != "postgresql":
+        # SQLite has one writer at a time, and the portal opens its transactions IMMEDIATE
+        # (settings.py): a second compile waits for the first to commit instead of overlapping.
+        return
+    _planner_settings()
+    with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", lock_key(school_id))
         (locked,) = cursor.fetchone()
     if not locked:
@@ -154,13 +190,15 @@ class _Plan:
 
 
 def _plans(school):
-    """The district's assessments with results taken at the school: two queries."""
+    """The district's assessments with results taken at the school, and every assessment of the
+    district as ``(pk, name, subject, school_year, window)`` (a growth span may start on one
+    never taken here): two queries."""
     has_results = AssessmentResult.objects.filter(assessment=OuterRef("pk"), school=school)
-    assessments = (
+    assessments = list(
         Assessment.objects.filter(district_id=school.district_id)
-        .filter(Exists(has_results))
+        .annotate(here=Exists(has_results))
         .order_by("pk")
-        .values_list("pk", "name", "subject", "school_year", "window")
+        .values_list("pk", "name", "subject", "school_year", "window", "here")
     )
     tests = {}
     plans = [
@@ -169,27 +207,28 @@ def _plans(school):
             subject,
             school_year,
             window,
-            tests.setdefault((" ".join(name.split()).casefold(), subject, school_year), len(tests)),
+            tests.setdefault((pairing_name(name), subject, school_year), len(tests)),
         )
-        for pk, name, subject, school_year, window in assessments
+        for pk, name, subject, school_year, window, here in assessments
+        if here
     ]
     by_id = {plan.id: plan for plan in plans}
     for level in PerformanceLevel.objects.filter(assessment_id__in=by_id).order_by(
         "assessment_id", "min_score", "rank"
     ):
         by_id[level.assessment_id].levels.append(level)
-    return plans
+    return plans, [row[:5] for row in assessments]
 
 
 # ── The aggregation: one statement per school ────────────────────────────────────────────────
 
-# {terms}: one "(%s, %s, %s, %s)" per assessment: (assessment id, test, subject code, window
-# 0–2). {subject_code}: CASE sec.subject WHEN 'math' THEN 0 … END. {grade_code}: the same for
-# r.grade. {aggregates}: the columns of _aggregate_columns(). Parameters: the school id, three
-# times. Scopes, keys and subjects travel as integers: grouping and joining on text would sort
-# by the database's collation, several times slower.
-_AGGREGATE_SQL = """
-WITH terms (assessment_id, test, subject, window_order) AS (VALUES {terms}),
+# The status half: {terms}: one "(%s, %s, %s, %s)" per assessment: (assessment id, test,
+# subject code, window 0–2). {subject_code}: CASE sec.subject WHEN 'math' THEN 0 … END.
+# Parameters: the school id, three times. ``members`` places a result in its classes and
+# caseloads; growth and goal strands use it too. Scopes, keys and subjects travel as integers:
+# grouping and joining on text would sort by the database's collation, several times slower.
+_STATUS_CTES = """
+terms (assessment_id, test, subject, window_order) AS (VALUES {terms}),
 scored AS (
     -- the results taken at the school, in the grade and class the student was in then
     SELECT r.student_id, r.grade, st.english_learner, st.special_education,
@@ -270,14 +309,6 @@ members (scope, scope_key, student_id, assessment_id) AS (
     JOIN teams_caseload c ON c.teacher_id = sec.teacher_id AND c.school_id = sec.school_id
     WHERE c.school_id = %s AND c.closed_at IS NULL
 )
-SELECT 1 AS scope, {grade_code} AS scope_key, r.assessment_id, {aggregates}
-FROM results r
-GROUP BY r.grade, r.assessment_id
-UNION ALL
-SELECT m.scope, m.scope_key, r.assessment_id, {aggregates}
-FROM results r
-JOIN members m ON m.student_id = r.student_id AND m.assessment_id = r.assessment_id
-GROUP BY m.scope, m.scope_key, r.assessment_id
 """
 
 
@@ -308,16 +339,52 @@ def _code_case(column, values):
     return f"CASE {column} {whens} ELSE -1 END"
 
 
-def _aggregate(school, plans):
-    """Aggregated rows ``{scope, scope_key, assessment_id, tested, score_sum, …}``: one query."""
+# Every row of the statement: its kind (STATUS, GROWTH, GOALS), then what it is grouped by.
+# Status and goal rows name their assessment; growth rows their snapshot (``term``, a position
+# in the caller's list of snapshot keys) and span, since a median cannot be added up across
+# assessments.
+KEY_COLUMNS = ("scope", "scope_key", "assessment_id", "term", "span")
+
+
+def _null(name):
+    """A NULL of the column's type: PostgreSQL types a UNION's columns branch by branch, left to
+    right, and a column that is NULL in the first two branches would be taken for text."""
+    if name == "goal":
+        return "CAST(NULL AS text)"
+    return "CAST(NULL AS numeric)" if name.endswith(("_sum", "_gain")) else "CAST(NULL AS bigint)"
+
+
+def _select(kind, keys, columns, names, source):
+    """One branch of the statement: ``keys`` are the KEY_COLUMNS' expressions (None: NULL),
+    ``columns`` the aggregates this kind of row has; every other column of ``names`` is NULL."""
+    cells = [
+        f"{kind} AS kind",
+        *(
+            f"{_null(name) if expression is None else expression} AS {name}"
+            for name, expression in zip(KEY_COLUMNS, keys, strict=True)
+        ),
+        *(f"{columns.get(name, _null(name))} AS {name}" for name in names),
+    ]
+    return f"SELECT {', '.join(cells)}\n{source}"
+
+
+def _aggregate(school, plans, links, terms):
+    """Aggregated rows ``{kind, scope, scope_key, assessment_id, term, span, …}``: one query.
+    ``links`` are the growth spans to measure: ``[(end id, start id, term, span position)]``."""
     ranks = sorted({level.rank for plan in plans for level in plan.levels})
-    columns = _aggregate_columns(ranks)
-    sql = _AGGREGATE_SQL.format(
-        terms=", ".join(["(%s, %s, %s, %s)"] * len(plans)),
-        subject_code=_code_case("sec.subject", SUBJECTS),
-        grade_code=_code_case("r.grade", GRADES),
-        aggregates=", ".join(f"{expression} AS {name}" for name, expression in columns.items()),
-    )
+    status = _aggregate_columns(ranks)
+    growth = growth_columns(SUBGROUP_FLAGS) if links else {}
+    names = [*status, *growth, *GOAL_COLUMNS]
+
+    def grade(alias):
+        return _code_case(f"{alias}.grade", GRADES)
+
+    ctes = [
+        _STATUS_CTES.format(
+            terms=", ".join(["(%s, %s, %s, %s)"] * len(plans)),
+            subject_code=_code_case("sec.subject", SUBJECTS),
+        )
+    ]
     params = [
         value
         for plan in plans
@@ -328,30 +395,83 @@ def _aggregate(school, plans):
             WINDOW_ORDER.index(plan.window),
         )
     ]
+    params += [school.pk] * 3
+    members = "JOIN members m ON m.student_id = {0}.student_id AND m.assessment_id = {0}.{1}"
+    by_member = ("m.scope", "m.scope_key")
+    branches = [  # (kind, (scope, scope_key), assessment_id, term, span, aggregates, source)
+        (STATUS, ("1", grade("r")), "r.assessment_id", None, None, status,
+         "FROM results r GROUP BY r.grade, r.assessment_id"),
+        (STATUS, by_member, "r.assessment_id", None, None, status,
+         f"FROM results r {members.format('r', 'assessment_id')} "
+         "GROUP BY m.scope, m.scope_key, r.assessment_id"),
+        (GOALS, ("1", grade("gs")), "gs.assessment_id", None, None, GOAL_COLUMNS,
+         "FROM goal_scores gs GROUP BY gs.grade, gs.assessment_id, gs.name"),
+        (GOALS, by_member, "gs.assessment_id", None, None, GOAL_COLUMNS,
+         f"FROM goal_scores gs {members.format('gs', 'assessment_id')} "
+         "GROUP BY m.scope, m.scope_key, gs.assessment_id, gs.name"),
+    ]  # fmt: skip
+    if links:
+        # A pair counts where its END result was taken: the school, that result's grade, and
+        # the classes and caseloads the result belongs to.
+        columns = pair_columns("p", SUBGROUP_FLAGS)
+        scoped = (
+            f"SELECT 0 AS scope, 0 AS scope_key, {columns} FROM pairs p "
+            f"UNION ALL SELECT 1, {grade('p')}, {columns} FROM pairs p "
+            f"UNION ALL SELECT m.scope, m.scope_key, {columns} FROM pairs p "
+            f"{members.format('p', 'end_id')}"
+        )
+        sql, link_params = growth_ctes(
+            links=links, ends_where="e.school_id = %s", scoped=scoped, flags=SUBGROUP_FLAGS
+        )
+        ctes.append(sql)
+        params += [*link_params, school.pk]
+        branches.append(
+            (GROWTH, ("g.scope", "g.scope_key"), None, "g.term", "g.span", growth,
+             f"FROM growth_ranked g GROUP BY {GROWTH_GROUP_BY}")
+        )  # fmt: skip
+    ctes.append(goal_scores_cte())
+    params.append(school.pk)
+    selects = [
+        _select(kind, (*scope, assessment, term, span), columns, names, source)
+        for kind, scope, assessment, term, span, columns, source in branches
+    ]
+    sql = "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, school.pk, school.pk, school.pk])
+        cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _terms_and_links(plans, assessments, end_ids):
+    """The snapshot keys of ``plans`` (a growth row names its snapshot by position here), and
+    the growth spans that end on one of ``end_ids``: ``[(end id, start id, term, span)]``."""
+    terms = sorted({plan.key for plan in plans})
+    position = {key: index for index, key in enumerate(terms)}
+    term_of = {plan.id: position[plan.key] for plan in plans}
+    links = [
+        (end, start, term_of[end], span) for end, start, span in span_links(assessments, end_ids)
+    ]
+    return terms, links
+
+
 def _compute(school):
     """``{(scope, scope_key, subject, school_year, window): _Fresh}`` for the school."""
-    plans = _plans(school)
+    plans, assessments = _plans(school)
     if not plans:
         return {}
     plans_by_id = {plan.id: plan for plan in plans}
+    terms, links = _terms_and_links(plans, assessments, plans_by_id)
     tallies = defaultdict(_Tally)
-    for row in _aggregate(school, plans):
-        plan = plans_by_id[row["assessment_id"]]
-        scope, scope_key = SCOPE_CODES[row["scope"]], row["scope_key"]
-        if scope == Scope.GRADE:
-            # The school is the sum of its grades. A grade the portal does not know (-1: only a
-            # bulk load could store one) counts for the school but gets no snapshot of its own.
-            tallies[(Scope.SCHOOL, "", *plan.key)].add(row, plan)
-            if scope_key < 0:
-                continue
-            scope_key = GRADES[scope_key]
-        tallies[(scope, str(scope_key), *plan.key)].add(row, plan)
+    for row in _aggregate(school, plans, links, terms):
+        kind = row["kind"]
+        term = terms[row["term"]] if kind == GROWTH else plans_by_id[row["assessment_id"]].key
+        for key in _tally_keys(row, term):
+            if kind == STATUS:
+                tallies[key].add(row, plans_by_id[row["assessment_id"]])
+            elif kind == GROWTH:
+                tallies[key].growth[SPANS[row["span"]].name] = row
+            else:
+                tallies[key].add_goal(row)
 
     grades_of = defaultdict(dict)
     for (scope, scope_key, *term), tally in tallies.items():
@@ -365,6 +485,25 @@ def _compute(school):
             grades = [(grade, of_term[grade]) for grade in GRADES if grade in of_term]
         computed[key] = _Fresh(tally, grades)
     return computed
+
+
+def _tally_keys(row, term):
+    """The snapshots an aggregated row counts in. A grade's status and goal rows count for the
+    school too (the school is the sum of its grades); growth has rows of its own for the school,
+    since a median is not a sum. A grade the portal does not know (-1: only a bulk load could
+    store one) counts for the school but gets no snapshot of its own."""
+    scope, scope_key = SCOPE_CODES[row["scope"]], row["scope_key"]
+    keys = []
+    if scope == Scope.GRADE:
+        if row["kind"] != GROWTH:
+            keys.append((Scope.SCHOOL, "", *term))
+        if scope_key < 0:
+            return keys
+        scope_key = GRADES[scope_key]
+    elif scope == Scope.SCHOOL:
+        scope_key = ""
+    keys.append((scope, str(scope_key), *term))
+    return keys
 
 
 class _Fresh:
@@ -414,6 +553,8 @@ class _Tally:
         self.gains = {}  # "fall_to_winter" → [n, sum]
         self.at_risk = None
         self.assessment_ids = set()
+        self.growth = {}  # span → its aggregated row (one per snapshot: medians do not add up)
+        self.goals = {}  # goal area → [results, RIT sum]
 
     def add(self, row, plan):
         self.tested += row["tested"]
@@ -436,6 +577,11 @@ class _Tally:
             self.at_risk = (self.at_risk or 0) + at_risk
         self.assessment_ids.add(plan.id)
 
+    def add_goal(self, row):
+        counted = self.goals.setdefault(row["goal"], [0, Decimal(0)])
+        counted[0] += row["goal_n"]
+        counted[1] += _decimal(row["goal_rit_sum"])
+
     def state(self):
         """Everything the metrics are computed from, as a plain value for the fingerprint."""
         return (
@@ -448,6 +594,8 @@ class _Tally:
             sorted((pair, n, str(total)) for pair, (n, total) in self.gains.items()),
             self.at_risk,
             sorted(self.assessment_ids),
+            sorted((span, _growth_state(row)) for span, row in self.growth.items()),
+            sorted((name, n, str(total)) for name, (n, total) in self.goals.items()),
         )
 
     def percent_proficient(self):
@@ -497,10 +645,135 @@ class _Tally:
             "subgroups": {flag: self.subgroup(flag) for flag in SUBGROUP_FLAGS},
             "students_at_risk": self.at_risk,
             "assessment_ids": sorted(self.assessment_ids),
+            "growth": {
+                span.name: growth_metrics(self.growth[span.name])
+                for span in SPANS
+                if span.name in self.growth
+            },
+            "goals": self.goal_metrics(),
         }
         if by_grade is not None:
             metrics["by_grade"] = by_grade
         return metrics
+
+    def goal_metrics(self):
+        areas = [
+            {"name": name, "n": n, "mean_rit": _number(_tenth(total, n))}
+            for name, (n, total) in sorted(self.goals.items())
+        ]
+        # The lowest mean as shown (0.1), so a reader can check the choice; a tie goes to the
+        # first name.
+        weakest = min(areas, key=lambda area: (area["mean_rit"], area["name"]), default=None)
+        return {"areas": areas, "weakest": weakest and weakest["name"]}
+
+
+# ── Growth figures ───────────────────────────────────────────────────────────────────────────
+
+
+def _growth_state(row):
+    """A growth row's aggregates as plain values: what its figures are computed from."""
+    return sorted(
+        (name, _decimal(value) if name.endswith("_sum") else value)
+        for name, value in row.items()
+        if name in _GROWTH_NAMES
+    )
+
+
+_GROWTH_NAMES = frozenset(growth_columns(SUBGROUP_FLAGS))
+
+
+def _median(total, n):
+    """Half-way between the middle two changes (their sum over 2), or the middle one."""
+    return _number(_tenth(_decimal(total), n))
+
+
+def growth_metrics(row):
+    """The figures of one span from its aggregated row (docs/metrics.md, "Growth")."""
+    pairs, with_typical = row["pairs"], row["with_typical"]
+    subgroups = {}
+    for flag in SUBGROUP_FLAGS:
+        group_pairs, group_typical = row[f"{flag}_pairs"], row[f"{flag}_with_typical"]
+        group_met = row[f"{flag}_met_typical"]
+        sides = {
+            "group": (group_pairs, group_typical, group_met),
+            "rest": (
+                pairs - group_pairs,
+                with_typical - group_typical,
+                row["met_typical"] - group_met,
+            ),
+        }
+        # Both sides or neither, each figure by its own count, as for the status subgroups.
+        median_shown = min(sides["group"][0], sides["rest"][0]) >= MIN_GROUP_SIZE
+        percent_shown = min(sides["group"][1], sides["rest"][1]) >= MIN_GROUP_SIZE
+        subgroups[flag] = {
+            side: {
+                "pairs": side_pairs,
+                "median_change": _median(
+                    row[f"{flag}_{side}_median_sum"], row[f"{flag}_{side}_median_n"]
+                )
+                if median_shown
+                else None,
+                "percent_met_typical": _number(_tenth(met * 100, typical))
+                if percent_shown
+                else None,
+            }
+            for side, (side_pairs, typical, met) in sides.items()
+        }
+    return {
+        "pairs": pairs,
+        "not_matched": row["not_matched"],
+        "median_change": _median(row["median_sum"], row["median_n"]),
+        "mean_change": _number(_tenth(_decimal(row["change_sum"]), pairs)),
+        "mean_percentile_change": _number(
+            _tenth(_decimal(row["percentile_sum"]), row["percentile_n"])
+        ),
+        "with_typical": with_typical,
+        "met_typical": row["met_typical"],
+        "percent_met_typical": _number(_tenth(row["met_typical"] * 100, with_typical)),
+        "subgroups": subgroups,
+    }
+
+
+def district_growth(*, district, school_year=None):
+    """``{(subject, school_year, span): figures}`` over every result of the district that ends a
+    span (in ``school_year`` only, when given): the growth report's district rows. The same
+    statement as a school's compile, with one scope, the district, instead of the school's. A
+    span belongs to the school year its end result was taken in."""
+    assessments = list(
+        Assessment.objects.filter(district=district)
+        .order_by("pk")
+        .values_list("pk", "name", "subject", "school_year", "window")
+    )
+    ends = [
+        _Plan(pk, subject, year, window, test=0)
+        for pk, _name, subject, year, window in assessments
+        if school_year is None or year == school_year
+    ]
+    terms, links = _terms_and_links(ends, assessments, {plan.id for plan in ends})
+    if not links:
+        return {}
+    columns = growth_columns(SUBGROUP_FLAGS)
+    scoped = (
+        f"SELECT {DISTRICT_SCOPE} AS scope, 0 AS scope_key, {pair_columns('p', SUBGROUP_FLAGS)} "
+        "FROM pairs p"
+    )
+    ctes, params = growth_ctes(links=links, ends_where="1 = 1", scoped=scoped, flags=SUBGROUP_FLAGS)
+    aggregates = ", ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    sql = (
+        f"WITH {ctes} SELECT g.term, g.span, {aggregates} "
+        f"FROM growth_ranked g GROUP BY {GROWTH_GROUP_BY}"
+    )
+    with transaction.atomic():
+        _planner_settings()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    figures = {}
+    for row in rows:
+        subject, year, _window = terms[row["term"]]
+        figures[(subject, year, SPANS[row["span"]].name)] = growth_metrics(row)
+    return figures
 
 
 # ── Writing versions ─────────────────────────────────────────────────────────────────────────

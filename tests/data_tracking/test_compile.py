@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from data_tracking import compile as compile_module
 from data_tracking import tasks
-from data_tracking.compile import CompileBusy, school_compile
+from data_tracking.compile import SUBGROUP_FLAGS, CompileBusy, school_compile
 from data_tracking.models import (
     Assessment,
     AssessmentResult,
@@ -82,6 +82,32 @@ def subgroup(group_n, rest_n, group_percent=None, rest_percent=None, gap=None):
         "rest": {"n": rest_n, "percent_proficient": rest_percent},
         "gap": gap,
     }
+
+
+def span(pairs, not_matched, median, mean, el, sped, ed):
+    """A growth span of this fixture: no percentiles and no typical growth in it, and every
+    subgroup below five pairs on one side, so ``el``, ``sped`` and ``ed`` (group pairs, rest
+    pairs) show counts only."""
+    return {
+        "pairs": pairs,
+        "not_matched": not_matched,
+        "median_change": median,
+        "mean_change": mean,
+        "mean_percentile_change": None,
+        "with_typical": 0,
+        "met_typical": 0,
+        "percent_met_typical": None,
+        "subgroups": {
+            flag: {
+                side: {"pairs": n, "median_change": None, "percent_met_typical": None}
+                for side, n in zip(("group", "rest"), counts, strict=True)
+            }
+            for flag, counts in zip(SUBGROUP_FLAGS, (el, sped, ed), strict=True)
+        },
+    }
+
+
+NO_GOALS = {"areas": [], "weakest": None}
 
 
 def make_assessment(district, window, subject="math", name="MAP Growth Math"):
@@ -216,6 +242,13 @@ def test_school_winter_metrics(term):
         # below Meets and lower than in fall: s2 (202→198), s4 (208→204), s7 (215→209)
         "students_at_risk": 3,
         "assessment_ids": [term["assessments"]["winter"].pk],
+        "growth": {
+            # s1–s9 matched, s10 has no fall result. Changes sorted: −6 −4 −4 −3 2 3 4 6 10:
+            # the fifth, 2, is the median; the mean is 8 / 9 = 0.89. EL s1 s2 s6 (3 | 6), SPED
+            # s4 s8 (2 | 7), ED s1 s2 s3 s6 s7 (5 | 4): a side below five in each.
+            "fall-winter": span(9, 1, 2.0, 0.9, (3, 6), (2, 7), (5, 4)),
+        },
+        "goals": NO_GOALS,
         "by_grade": [
             # 205+198+215+204+225 = 1047; proficient s3 s5
             {"grade": "3", "tested": 5, "mean_score": 209.4, "percent_proficient": 40.0},
@@ -243,6 +276,8 @@ def test_school_fall_metrics_have_no_gains_and_suppress_a_small_rest(term):
         },
         "students_at_risk": None,
         "assessment_ids": [term["assessments"]["fall"].pk],
+        "growth": {},  # fall to fall needs last year's fall test, which the district has not
+        "goals": NO_GOALS,
         "by_grade": [
             # 195+202+212+208+221 = 1038; proficient s3 s5
             {"grade": "3", "tested": 5, "mean_score": 207.6, "percent_proficient": 40.0},
@@ -275,6 +310,13 @@ def test_school_spring_metrics_pair_with_both_earlier_windows(term):
         # fell since winter: s2 (below) and s10 (still Exceeds, so not at risk)
         "students_at_risk": 1,
         "assessment_ids": [term["assessments"]["spring"].pk],
+        "growth": {
+            # s1 +17, s2 −6, s3 +8 (s10 has no fall result): median 8, mean 19 / 3 = 6.33
+            "fall-spring": span(3, 1, 8.0, 6.3, (2, 1), (0, 3), (3, 0)),
+            # s1 +7, s2 −2, s3 +5, s10 −2: sorted −2 −2 5 7, median (−2 + 5) / 2 = 1.5; mean 2
+            "winter-spring": span(4, 0, 1.5, 2.0, (2, 2), (0, 4), (3, 1)),
+        },
+        "goals": NO_GOALS,
         "by_grade": [
             # 212+196+220 = 628 over 3 = 209.33; proficient s1 s3
             {"grade": "3", "tested": 3, "mean_score": 209.3, "percent_proficient": 66.7},
@@ -300,6 +342,9 @@ def test_grade_metrics(term):
         },
         "students_at_risk": 2,  # s2, s4
         "assessment_ids": [term["assessments"]["winter"].pk],
+        # sorted −4 −4 3 4 10: median 3
+        "growth": {"fall-winter": span(5, 0, 3.0, 1.8, (2, 3), (1, 4), (3, 2))},
+        "goals": NO_GOALS,
     }
     grade_4 = current_metrics(term, Scope.GRADE, "4")
     # s6–s9 matched: +6 −6 −3 +2 = −1 over 4 = −0.25, rounded half away from zero
@@ -328,6 +373,9 @@ def test_section_metrics(term):
         },
         "students_at_risk": 1,  # s2
         "assessment_ids": [term["assessments"]["winter"].pk],
+        # sorted −4 3 6 10: median (3 + 6) / 2 = 4.5
+        "growth": {"fall-winter": span(4, 0, 4.5, 3.8, (3, 1), (0, 4), (4, 0))},
+        "goals": NO_GOALS,
     }
     section_b = current_metrics(term, Scope.SECTION, sections["B"].pk)
     # s4 204, s5 225, s7 209, s8 222, s9 212, s10 230 = 1302 over 6
@@ -434,6 +482,8 @@ def test_metrics_hold_numbers_only_never_a_student(term):
         "subgroups",
         "students_at_risk",
         "assessment_ids",
+        "growth",
+        "goals",
     }
     for scope, metrics in DashboardSnapshot.objects.values_list("scope", "metrics"):
         expected = documented | ({"by_grade"} if scope == Scope.SCHOOL else set())

@@ -272,11 +272,12 @@ def test_the_csv_export_follows_the_subject_and_grade(client, world, term):
     reading = csv_rows(dashboard(client, world.principal, format="csv", subject="reading"))
     grade_four = csv_rows(dashboard(client, world.principal, format="csv", grade="4"))
 
-    assert reading[1:] == [[YEAR, "Winter", "2", "185.0", "0.0"]]
-    # fall 208+205 = 413 over 2, nobody proficient; winter 204+230 over 2, Eve proficient
+    assert reading[1:] == [[YEAR, "Winter", "2", "185.0", "0.0", "", "", ""]]
+    # fall 208+205 = 413 over 2, nobody proficient; winter 204+230 over 2, Eve proficient;
+    # fall to winter: Dev −4, Eve +25, a median of 10.5
     assert grade_four[1:] == [
-        [YEAR, "Fall", "2", "206.5", "0.0"],
-        [YEAR, "Winter", "2", "217.0", "50.0"],
+        [YEAR, "Fall", "2", "206.5", "0.0", "", "", ""],
+        [YEAR, "Winter", "2", "217.0", "50.0", "fall-winter", "10.5", ""],
     ]
 
 

@@ -3,6 +3,7 @@ student lists (for people allowed to see students) read results in one query per
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 
+from .growth import SPANS, school_year_before
 from .models import (
     GROWTH_SPANS,
     AssessmentResult,
@@ -147,90 +148,59 @@ def grade_sections(*, school, grade, subject):
     )
 
 
+def _result_in(subject, year, window, field, school=None):
+    """A subquery: the student's (``OuterRef("pk")``) latest result of ``subject`` in the window,
+    its ``field``; with ``school``, only a test taken there."""
+    taken = AssessmentResult.objects.filter(school=school) if school else AssessmentResult.objects
+    return Subquery(
+        taken.filter(
+            student=OuterRef("pk"),
+            assessment__subject=subject,
+            assessment__school_year=year,
+            assessment__window=window,
+        )
+        .order_by("-tested_on", "-pk")
+        .values(field)[:1]
+    )
+
+
 def student_results(*, students, subject, school_year, window, previous=None, school=None):
     """Students with their score and level in the window (and the previous window's score when
     given), lowest first so the students who need help come first. With ``school``, only tests
     taken at that school count. One query."""
-
-    def result_in(year, win, field):
-        taken = (
-            AssessmentResult.objects.filter(school=school) if school else AssessmentResult.objects
-        )
-        return Subquery(
-            taken.filter(
-                student=OuterRef("pk"),
-                assessment__subject=subject,
-                assessment__school_year=year,
-                assessment__window=win,
-            )
-            .order_by("-tested_on", "-pk")
-            .values(field)[:1]
-        )
-
     rows = students.annotate(
-        score=result_in(school_year, window, "score"),
-        level_rank=result_in(school_year, window, "level_rank"),
+        score=_result_in(subject, school_year, window, "score", school),
+        level_rank=_result_in(subject, school_year, window, "level_rank", school),
     )
     if previous:
-        rows = rows.annotate(previous_score=result_in(*previous, "score")).annotate(
-            change=F("score") - F("previous_score")
-        )
+        rows = rows.annotate(
+            previous_score=_result_in(subject, *previous, "score", school)
+        ).annotate(change=F("score") - F("previous_score"))
     return rows.filter(score__isnull=False).order_by("score", "last_name", "first_name")
 
 
-# The growth spans that end in each window: (span, start window, years back, typical field).
-SPANS_ENDING_IN = {
-    "winter": [("fall-winter", "fall", 0, "typical_fall_to_winter")],
-    "spring": [
-        ("fall-spring", "fall", 0, "typical_fall_to_spring"),
-        ("winter-spring", "winter", 0, "typical_winter_to_spring"),
-        ("spring-spring", "spring", 1, "typical_spring_to_spring"),
-    ],
-    "fall": [("fall-fall", "fall", 1, "typical_fall_to_fall")],
-}
-
-
-def years_back(school_year, years):
-    """ "2026-2027" one year back is "2025-2026"."""
-    start = int(school_year[:4]) - years
-    return f"{start}-{start + 1}"
-
-
 def student_growth(*, students, subject, school_year, window, school):
-    """Each span ending in the window, with every student tested at ``school`` in it who also
-    has the span's start test: ``[(label, [student with start, end, change, typical, met])]``.
-    The start test may have been taken at another school; typical growth is the start test's
-    own figure for the span (docs/metrics.md). One query."""
-    spans = SPANS_ENDING_IN[window]
+    """Each span ending in the window (``growth.SPANS``), with every student tested at
+    ``school`` in it who also has the span's start test:
+    ``[(label, [{student, start, end, change, typical, met}])]``. The start test may have been
+    taken at another school; typical growth is the start test's own figure for the span
+    (docs/metrics.md). One query."""
+    spans = [span for span in SPANS if span.end == window]
     labels = dict(GROWTH_SPANS)
-
-    def result_in(year, win, field, at=None):
-        taken = AssessmentResult.objects.filter(school=at) if at else AssessmentResult.objects
-        return Subquery(
-            taken.filter(
-                student=OuterRef("pk"),
-                assessment__subject=subject,
-                assessment__school_year=year,
-                assessment__window=win,
-            )
-            .order_by("-tested_on", "-pk")
-            .values(field)[:1]
-        )
-
-    annotations = {"end_score": result_in(school_year, window, "score", school)}
-    for span, start_window, back, typical in spans:
-        key = span.replace("-", "_")
-        year = years_back(school_year, back)
-        annotations[f"{key}_start"] = result_in(year, start_window, "score")
-        annotations[f"{key}_typical"] = result_in(year, start_window, typical)
+    annotations = {"end_score": _result_in(subject, school_year, window, "score", school)}
+    for span in spans:
+        key = span.name.replace("-", "_")
+        year = school_year_before(school_year, span.years)
+        annotations[f"{key}_start"] = _result_in(subject, year, span.start, "score")
+        annotations[f"{key}_typical"] = _result_in(subject, year, span.start, span.typical)
     rows = list(
         students.annotate(**annotations)
         .filter(end_score__isnull=False)
         .order_by("last_name", "first_name")
     )
     tables = []
-    for span, *_ in spans:
-        key = span.replace("-", "_")
+    for span in spans:
+        key = span.name.replace("-", "_")
         matched = []
         for student in rows:
             start = getattr(student, f"{key}_start")
@@ -248,7 +218,7 @@ def student_growth(*, students, subject, school_year, window, school):
                     "met": None if typical is None else change >= typical,
                 }
             )
-        tables.append((labels[span], matched))
+        tables.append((labels[span.name], matched))
     return tables
 
 

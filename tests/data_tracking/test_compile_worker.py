@@ -2,10 +2,8 @@
 test_compile.py). Set up like tests/teams/test_tasks.py: a fresh Celery app on Redis database 15
 with its own queue, an in-thread worker, and committed rows (transactional_db)."""
 
-import os
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -17,26 +15,10 @@ from data_tracking.models import DashboardSnapshot
 from data_tracking.tasks import compile_all_schools, compile_school
 from dl_portal.celery import app as project_app
 from tests.data_tracking.test_compile import YEAR, make_assessment, make_student
-from tests.services import require_service
 from tests.teams.factories import SchoolFactory
-
-# Redis database reserved for tests, so test tasks and results never mix with a development
-# worker's (which uses the database in REDIS_URL).
-TEST_REDIS_DB = 15
+from tests.workers import redis_test_url
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def redis_test_url():
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        require_service("redis", "REDIS_URL is not set: no Redis to run a real worker against")
-    test_url = urlunsplit(urlsplit(url)._replace(path=f"/{TEST_REDIS_DB}"))
-    try:
-        redis.Redis.from_url(test_url, socket_connect_timeout=2).ping()
-    except redis.exceptions.RedisError as error:
-        pytest.fail(f"REDIS_URL is set but Redis does not answer at {test_url}: {error}")
-    return test_url
 
 
 @pytest.fixture

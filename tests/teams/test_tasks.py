@@ -1,8 +1,6 @@
 """The nightly task, in-process and through a real Celery worker on Redis."""
 
-import os
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -13,7 +11,6 @@ from django.utils import timezone
 
 from dl_portal.celery import app as project_app
 from teams.tasks import close_ended_roles
-from tests.services import require_service
 from tests.teams.factories import (
     CaseloadFactory,
     LeadershipTeamFactory,
@@ -22,10 +19,7 @@ from tests.teams.factories import (
     days_ago,
     staff_at,
 )
-
-# Redis database reserved for tests, so test tasks and results never mix with a development
-# worker's (which uses the database in REDIS_URL).
-TEST_REDIS_DB = 15
+from tests.workers import redis_test_url
 
 
 def ended_rows():
@@ -54,19 +48,6 @@ def test_close_ended_roles_in_process():
     assert result.successful()
     assert result.get() == 2
     assert_closed_only_the_ended(*rows)
-
-
-def redis_test_url():
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        require_service("redis", "REDIS_URL is not set: no Redis to run a real worker against")
-    test_url = urlunsplit(urlsplit(url)._replace(path=f"/{TEST_REDIS_DB}"))
-    try:
-        redis.Redis.from_url(test_url, socket_connect_timeout=2).ping()
-    except redis.exceptions.RedisError as error:
-        # REDIS_URL says Redis should be there: fail fast rather than hang in .delay().
-        pytest.fail(f"REDIS_URL is set but Redis does not answer at {test_url}: {error}")
-    return test_url
 
 
 @pytest.fixture
